@@ -1,0 +1,239 @@
+// fixq/core/convert.hpp - exact conversions between numbers and codes.
+//
+// Everything funnels into one function, code_from_scaled: the exact value
+// mant * 2^shift (in units of the target LSB) is rounded (rounding.hpp) and
+// narrowed (overflow.hpp). Floating-point inputs are decomposed exactly from
+// their bits; Fixed-to-Fixed conversion is the same call with the source code
+// as mantissa. A fast path for float/double inputs computes the same result in
+// double arithmetic where that is provably exact; tests check it against the
+// exact path on every tie and boundary.
+//
+// Special values (the same in the array kernels):
+//   NaN    -> code 0; under Overflow::Throw, throws fixq::overflow_error.
+//   +-inf  -> overflow high/low: Saturate and Wrap give max/min,
+//             SaturateSymmetric gives +-max, SaturateZero gives 0, Throw throws.
+//   -0.0   -> code 0.
+#ifndef FIXQ_CORE_CONVERT_HPP
+#define FIXQ_CORE_CONVERT_HPP
+
+#include <bit>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <fixq/core/format.hpp>
+#include <fixq/core/int128.hpp>
+#include <fixq/core/overflow.hpp>
+#include <fixq/core/rounding.hpp>
+
+namespace fixq {
+
+/// Code of the exact value mant * 2^shift (target LSB units), |mant| <= 2^64.
+template <Round R, Overflow O>
+constexpr int128 code_from_scaled(int128 mant, int shift, const Format& f, std::uint32_t u = 0) {
+  int128 x;
+  if (shift <= 0) {
+    x = round_shift<R>(mant, -shift, u);
+  } else if (mant == 0) {
+    x = 0;
+  } else if (detail::bit_length(detail::magnitude(mant)) + shift <= 100) {
+    x = mant << shift;
+  } else {
+    // Far out of every 64-bit range. Keep the sign, a magnitude of at least
+    // 2^100 - 2^64, and the exact low 64 bits (which Wrap needs).
+    const std::uint64_t low =
+        shift >= 64 ? 0 : static_cast<std::uint64_t>(static_cast<uint128>(mant) << shift);
+    x = (mant < 0 ? -detail::pow2_i128(100) : detail::pow2_i128(100)) + static_cast<int128>(low);
+  }
+  return narrow<O>(x, f);
+}
+
+/// Code for NaN and the infinities (see the table at the top of this file).
+template <Overflow O>
+constexpr int128 code_for_nan(const Format& f) {
+  if constexpr (O == Overflow::Throw)
+    throw overflow_error("fixq: NaN cannot be converted to " + f.name());
+  return 0;
+}
+template <Overflow O>
+constexpr int128 code_for_inf(bool negative, const Format& f) {
+  if constexpr (O == Overflow::Throw)
+    throw overflow_error(std::string("fixq: ") + (negative ? "-inf" : "+inf") +
+                         " cannot be converted to " + f.name());
+  constexpr Overflow sat = O == Overflow::SaturateSymmetric ? Overflow::SaturateSymmetric
+                           : O == Overflow::SaturateZero    ? Overflow::SaturateZero
+                                                            : Overflow::Saturate;
+  return narrow<sat>(negative ? -detail::pow2_i128(126) : detail::pow2_i128(126), f);
+}
+
+namespace detail {
+
+/// IEEE binary32/binary64 parameters.
+template <class T>
+struct ieee;
+template <>
+struct ieee<double> {
+  using bits = std::uint64_t;
+  static constexpr int digits = 53, emin = -1022, emax = 1023, bias = 1023;
+};
+template <>
+struct ieee<float> {
+  using bits = std::uint32_t;
+  static constexpr int digits = 24, emin = -126, emax = 127, bias = 127;
+};
+
+enum class Kind : unsigned char { Finite, NaN, Inf };
+/// v = mant * 2^exp exactly (finite v), or NaN / signed infinity.
+struct Decomposed {
+  int128 mant = 0;
+  int exp = 0;
+  Kind kind = Kind::Finite;
+  bool negative = false;
+};
+
+template <class T>
+  requires std::same_as<T, float> || std::same_as<T, double>
+constexpr Decomposed decompose(T v) {
+  using I = ieee<T>;
+  constexpr int fbits = I::digits - 1;
+  constexpr int ebits = sizeof(T) * 8 - 1 - fbits;
+  constexpr int emask = (1 << ebits) - 1;
+  const auto b = std::bit_cast<typename I::bits>(v);
+  Decomposed d;
+  d.negative = (b >> (sizeof(T) * 8 - 1)) != 0;
+  const int e = static_cast<int>((b >> fbits) & emask);
+  const auto m = static_cast<std::uint64_t>(b & ((typename I::bits{1} << fbits) - 1));
+  if (e == emask) {
+    d.kind = m != 0 ? Kind::NaN : Kind::Inf;
+    return d;
+  }
+  const std::uint64_t mant = e == 0 ? m : m | (std::uint64_t{1} << fbits);
+  d.exp = (e == 0 ? 1 : e) - I::bias - fbits;
+  d.mant = d.negative ? -static_cast<int128>(mant) : static_cast<int128>(mant);
+  return d;
+}
+
+inline Decomposed decompose(long double v) {
+  static_assert(std::numeric_limits<long double>::digits <= 64,
+                "fixq: long double with more than 64 significand bits is not supported");
+  Decomposed d;
+  d.negative = std::signbit(v);
+  if (std::isnan(v)) {
+    d.kind = Kind::NaN;
+    return d;
+  }
+  if (std::isinf(v)) {
+    d.kind = Kind::Inf;
+    return d;
+  }
+  int e = 0;
+  const long double fr = std::frexp(std::fabs(v), &e);  // in [0.5, 1) or 0
+  const auto mant = static_cast<std::uint64_t>(std::ldexp(fr, 64));
+  d.exp = e - 64;
+  d.mant = d.negative ? -static_cast<int128>(mant) : static_cast<int128>(mant);
+  return d;
+}
+
+/// round(y) under R for |y| < 2^52, as a double (exact).
+template <Round R>
+inline double round_double(double y, std::uint32_t u) {
+  if constexpr (R == Round::Floor) return std::floor(y);
+  if constexpr (R == Round::Ceil) return std::ceil(y);
+  if constexpr (R == Round::TowardZero) return std::trunc(y);
+  if constexpr (R == Round::NearestEven) return __builtin_roundeven(y);
+  const double fl = std::floor(y);
+  if constexpr (R == Round::Stochastic) {
+    // floor(f * 2^32) with f = y - fl, computed without rounding error.
+    const double frac32 = std::floor(y * 0x1p32) - fl * 0x1p32;
+    return fl + (frac32 + static_cast<double>(u) >= 0x1p32 ? 1.0 : 0.0);
+  } else {
+    const double half = fl + 0.5;  // exact for |y| < 2^52
+    bool tie_up = false;
+    if constexpr (R == Round::NearestUp) tie_up = true;
+    if constexpr (R == Round::NearestAway) tie_up = fl >= 0;
+    if constexpr (R == Round::NearestZero) tie_up = fl < 0;
+    if constexpr (R == Round::NearestOdd) tie_up = (static_cast<std::int64_t>(fl) & 1) == 0;
+    return fl + ((y > half || (y == half && tie_up)) ? 1.0 : 0.0);
+  }
+}
+
+}  // namespace detail
+
+/// Code of a floating-point value in format f under (R, O). `u` is the random
+/// word for Round::Stochastic.
+template <Round R, Overflow O, class T>
+  requires std::floating_point<T>
+constexpr int128 code_from_floating(T v, const Format& f, std::uint32_t u = 0) {
+  if constexpr (std::same_as<T, float> || std::same_as<T, double>) {
+    if (!std::is_constant_evaluated()) {
+      // Fast path: y = v * 2^frac is exact unless it underflows, and every
+      // rounding of |y| < 2^52 is exact in double arithmetic.
+      const double y = static_cast<double>(v) * Format::pow2(f.frac);
+      if (std::fabs(y) < 0x1p52 && (f.frac >= 0 || std::fabs(y) >= 0x1p-1022 || v == 0)) {
+        const double r = detail::round_double<R>(y, u);
+        return narrow<O>(static_cast<std::int64_t>(r), f);
+      }
+    }
+  }
+  const detail::Decomposed d = detail::decompose(v);
+  if (d.kind == detail::Kind::NaN) return code_for_nan<O>(f);
+  if (d.kind == detail::Kind::Inf) return code_for_inf<O>(d.negative, f);
+  return code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
+}
+
+/// Code of an integer value in format f under (R, O).
+template <Round R, Overflow O>
+constexpr int128 code_from_integer(int128 v, const Format& f, std::uint32_t u = 0) {
+  return code_from_scaled<R, O>(v, f.frac, f, u);
+}
+
+/// Code in format `to` of a code in format `from`.
+template <Round R, Overflow O>
+constexpr int128 code_from_code(int128 code, int from_frac, const Format& to, std::uint32_t u = 0) {
+  return code_from_scaled<R, O>(code, to.frac - from_frac, to, u);
+}
+
+/// code * 2^-frac correctly rounded (to nearest, ties to even) to float or
+/// double, including subnormal results; exact when representable.
+template <class T>
+  requires std::same_as<T, float> || std::same_as<T, double>
+constexpr T to_floating(int128 code, int frac) {
+  using I = detail::ieee<T>;
+  constexpr int p = I::digits;
+  constexpr int emin_sub = I::emin - (p - 1);  // exponent of the smallest subnormal
+  if (code == 0) return T(0);
+  const bool negative = code < 0;
+  const uint128 mag = detail::magnitude(code);
+  int drop = detail::bit_length(mag) - p;
+  if (drop - frac < emin_sub) drop = emin_sub + frac;
+  uint128 m = mag;
+  int k = -frac;
+  if (drop > 0) {
+    m = static_cast<uint128>(round_shift<Round::NearestEven>(static_cast<int128>(mag), drop));
+    k = drop - frac;
+  }
+  using B = typename I::bits;
+  const B sign = negative ? B{1} << (sizeof(T) * 8 - 1) : B{0};
+  if (m == 0) return std::bit_cast<T>(sign);
+  const int nb = detail::bit_length(m);
+  const int e = k + nb - 1;
+  if (e > I::emax) return std::bit_cast<T>(static_cast<B>(sign | (B((1 << (sizeof(T) * 8 - p)) - 1) << (p - 1))));
+  if (e >= I::emin) {
+    const uint128 sig = nb <= p ? m << (p - nb) : m >> (nb - p);
+    const B bits = (static_cast<B>(e + I::bias) << (p - 1)) |
+                   (static_cast<B>(sig) & ((B{1} << (p - 1)) - 1));
+    return std::bit_cast<T>(static_cast<B>(sign | bits));
+  }
+  return std::bit_cast<T>(static_cast<B>(sign | static_cast<B>(m << (k - emin_sub))));
+}
+
+/// code * 2^-frac as long double (exact for codes of up to 64 bits).
+inline long double to_long_double(int128 code, int frac) {
+  return std::ldexp(static_cast<long double>(code), -frac);
+}
+
+}  // namespace fixq
+
+#endif  // FIXQ_CORE_CONVERT_HPP

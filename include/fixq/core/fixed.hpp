@@ -1,0 +1,175 @@
+// fixq/core/fixed.hpp - the scalar type fixq::Fixed<Word, Frac, Round, Overflow, Signed>.
+//
+// A Fixed holds one code of `Word` bits in the smallest standard integer that
+// fits; its value is code * 2^-Frac. Every conversion into a Fixed applies the
+// type's Round and Overflow modes exactly (convert.hpp); arithmetic is exact
+// (arithmetic.hpp).
+#ifndef FIXQ_CORE_FIXED_HPP
+#define FIXQ_CORE_FIXED_HPP
+
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <fixq/core/convert.hpp>
+#include <fixq/core/format.hpp>
+#include <fixq/core/int128.hpp>
+#include <fixq/core/random.hpp>
+
+namespace fixq {
+
+template <int Word, int Frac, Round R = Round::NearestEven, Overflow O = Overflow::Saturate,
+          bool Signed = true>
+class Fixed;
+
+/// Unsigned fixed point: UFixed<8, 8> holds [0, 255/256].
+template <int Word, int Frac, Round R = Round::NearestEven, Overflow O = Overflow::Saturate>
+using UFixed = Fixed<Word, Frac, R, O, false>;
+
+template <class T>
+struct is_fixed : std::false_type {};
+template <int W, int F, Round R, Overflow O, bool S>
+struct is_fixed<Fixed<W, F, R, O, S>> : std::true_type {};
+template <class T>
+inline constexpr bool is_fixed_v = is_fixed<std::remove_cv_t<T>>::value;
+template <class T>
+concept FixedPoint = is_fixed_v<T>;
+
+namespace detail {
+template <int W, bool S>
+using storage_t = std::conditional_t<
+    (W <= 8), std::conditional_t<S, std::int8_t, std::uint8_t>,
+    std::conditional_t<
+        (W <= 16), std::conditional_t<S, std::int16_t, std::uint16_t>,
+        std::conditional_t<(W <= 32), std::conditional_t<S, std::int32_t, std::uint32_t>,
+                           std::conditional_t<S, std::int64_t, std::uint64_t>>>>;
+
+/// True when every value of format (W1,F1,S1) is exactly a value of (W2,F2,S2).
+constexpr bool holds_all(int w1, int f1, bool s1, int w2, int f2, bool s2) {
+  if (f2 < f1) return false;
+  if (s1 && !s2) return false;
+  return (w2 - f2) - (s2 && !s1 ? 1 : 0) >= (w1 - f1);
+}
+
+template <class I>
+concept plain_integer = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bool>;
+
+struct unchecked_t {};
+inline constexpr unchecked_t unchecked{};
+}  // namespace detail
+
+template <int Word, int Frac, Round R, Overflow O, bool Signed>
+class Fixed {
+  static_assert(Word >= 1 && Word <= max_word, "fixq::Fixed: Word must be in [1, 64]");
+  static_assert(Frac <= max_frac,
+                "fixq::Fixed: Frac must be <= 1022 (the LSB 2^-Frac must be a normal double)");
+  static_assert(Word - Frac <= max_int_bits,
+                "fixq::Fixed: Word - Frac must be <= 1023 (every value must be a finite double)");
+
+ public:
+  using storage_type = detail::storage_t<Word, Signed>;
+  static constexpr int word = Word;
+  static constexpr int frac = Frac;
+  static constexpr bool is_signed = Signed;
+  static constexpr Round rounding = R;
+  static constexpr Overflow overflow = O;
+  static constexpr bool is_deterministic = R != Round::Stochastic;
+
+  /// The run-time description of this type's format.
+  static constexpr Format format() { return Format{Word, Frac, Signed}; }
+
+  /// Zero.
+  constexpr Fixed() = default;
+
+  /// From a floating-point value, rounded by R and narrowed by O. NaN gives 0
+  /// (throws under Overflow::Throw); +-inf overflows (see convert.hpp).
+  /// Under Round::Stochastic the random word comes from default_random_stream().
+  template <std::floating_point T>
+  constexpr explicit Fixed(T v) : code_(make(code_from_floating<R, O>(v, format(), draw()))) {}
+  /// Same, drawing the stochastic-rounding word from `rng`.
+  template <std::floating_point T>
+  Fixed(T v, RandomStream& rng) : code_(make(code_from_floating<R, O>(v, format(), rng.next()))) {}
+
+  /// From an integer; implicit when every value of the integer type fits exactly.
+  template <detail::plain_integer I>
+  constexpr explicit(!detail::holds_all(std::numeric_limits<I>::digits + std::is_signed_v<I>, 0,
+                                        std::is_signed_v<I>, Word, Frac, Signed))
+      Fixed(I v)
+      : code_(make(code_from_integer<R, O>(static_cast<int128>(v), format(), draw()))) {}
+  template <detail::plain_integer I>
+  Fixed(I v, RandomStream& rng)
+      : code_(make(code_from_integer<R, O>(static_cast<int128>(v), format(), rng.next()))) {}
+
+  /// From any other Fixed, exactly (no floating-point round trip); implicit
+  /// only when every value of the source format fits exactly.
+  template <int W2, int F2, Round R2, Overflow O2, bool S2>
+  constexpr explicit(!detail::holds_all(W2, F2, S2, Word, Frac, Signed))
+      Fixed(const Fixed<W2, F2, R2, O2, S2>& other)
+      : code_(make(code_from_code<R, O>(other.raw(), F2, format(), draw()))) {}
+  template <int W2, int F2, Round R2, Overflow O2, bool S2>
+  Fixed(const Fixed<W2, F2, R2, O2, S2>& other, RandomStream& rng)
+      : code_(make(code_from_code<R, O>(other.raw(), F2, format(), rng.next()))) {}
+
+  /// The low-level door: the Fixed whose code is `code`. Throws
+  /// std::invalid_argument when the code is outside [min code, max code].
+  static constexpr Fixed from_raw(std::int64_t code) {
+    if (code < format().min_code() ||
+        (code > 0 && static_cast<std::uint64_t>(code) > format().max_code()))
+      throw std::invalid_argument("fixq::Fixed::from_raw: code " + std::to_string(code) +
+                                  " is outside the range of " + format().name());
+    return Fixed(detail::unchecked, static_cast<storage_type>(code));
+  }
+  static constexpr Fixed from_raw(std::uint64_t code)
+    requires(!Signed && Word == 64)
+  {
+    return Fixed(detail::unchecked, static_cast<storage_type>(code));
+  }
+  /// No range check: the caller guarantees min code <= code <= max code.
+  constexpr Fixed(detail::unchecked_t, storage_type code) : code_(code) {}
+
+  /// The code.
+  constexpr storage_type raw() const { return code_; }
+
+  /// The value, correctly rounded to nearest (ties to even) where the target
+  /// type cannot hold it exactly (only for codes of more than 53 / 24 bits or
+  /// results outside the target's range).
+  constexpr double to_double() const { return to_floating<double>(code_, Frac); }
+  constexpr float to_float() const { return to_floating<float>(code_, Frac); }
+  long double to_long_double() const { return fixq::to_long_double(code_, Frac); }
+  constexpr explicit operator double() const { return to_double(); }
+  constexpr explicit operator float() const { return to_float(); }
+  explicit operator long double() const { return to_long_double(); }
+
+  /// Most negative and largest value of the format; the step between codes.
+  /// (std::numeric_limits<Fixed>::min() is the smallest positive value, as for
+  /// floating point; see limits.hpp.)
+  static constexpr Fixed min() { return Fixed(detail::unchecked, static_cast<storage_type>(format().min_code())); }
+  static constexpr Fixed max() { return Fixed(detail::unchecked, static_cast<storage_type>(format().max_code())); }
+  static constexpr double lsb() { return format().lsb(); }
+
+  /// In-place arithmetic: the exact result converted back to this type.
+  template <class Other>
+  constexpr Fixed& operator+=(const Other& o) { return *this = Fixed(*this + o); }
+  template <class Other>
+  constexpr Fixed& operator-=(const Other& o) { return *this = Fixed(*this - o); }
+  template <class Other>
+  constexpr Fixed& operator*=(const Other& o) { return *this = Fixed(*this * o); }
+
+ private:
+  static constexpr storage_type make(int128 code) { return static_cast<storage_type>(code); }
+  static constexpr std::uint32_t draw() {
+    if constexpr (R == Round::Stochastic)
+      return default_random_stream().next();
+    else
+      return 0;
+  }
+
+  storage_type code_ = 0;
+};
+
+}  // namespace fixq
+
+#endif  // FIXQ_CORE_FIXED_HPP
