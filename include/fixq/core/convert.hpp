@@ -136,27 +136,65 @@ inline Decomposed decompose(long double v) {
   return d;
 }
 
-/// round(y) under R for |y| < 2^52, as a double (exact).
-template <Round R>
-inline double round_double(double y, std::uint32_t u) {
-  if constexpr (R == Round::Floor) return std::floor(y);
-  if constexpr (R == Round::Ceil) return std::ceil(y);
-  if constexpr (R == Round::TowardZero) return std::trunc(y);
-  if constexpr (R == Round::NearestEven) return __builtin_roundeven(y);
+/// The signed integer type of a floating type's width.
+template <class T>
+using float_int_t = std::conditional_t<std::same_as<T, float>, std::int32_t, std::int64_t>;
+
+/// round(y) under a deterministic R, as an integer, for |y| < 2^(bits - 2) of
+/// float_int_t<T> (2^30 for float, 2^62 for double). Exact and branch-free,
+/// so that compilers vectorize loops over it: with t = trunc(y), the fraction
+/// r = y - t is exact; its sign and the sign of r -+ 1/2 (never rounded to the
+/// wrong side or to zero) are read from the bit patterns, not by FP compares.
+template <Round R, class T>
+constexpr float_int_t<T> round_to_int(T y) {
+  static_assert(R != Round::Stochastic);
+  using I = float_int_t<T>;
+  constexpr int sign_shift = sizeof(I) * 8 - 1;
+  constexpr I magnitude_mask = ~(I(1) << sign_shift);
+  const I t = static_cast<I>(y);
+  const T r = y - static_cast<T>(t);
+  const I rb = std::bit_cast<I>(r);
+  const I neg = (rb < 0) & ((rb & magnitude_mask) != 0);  // r < 0
+  const I pos = rb > 0;                                   // r > 0
+  const I fl = t - neg;
+  if constexpr (R == Round::Floor) return fl;
+  if constexpr (R == Round::Ceil) return t + pos;
+  if constexpr (R == Round::TowardZero) return t;
+  // d = f - 1/2 with f = r + neg the fraction above floor.
+  const T half = std::bit_cast<T>(static_cast<I>(std::bit_cast<I>(T(0.5)) ^ (neg << sign_shift)));
+  const I db = std::bit_cast<I>(static_cast<T>(r - half));
+  const I above = db > 0;
+  const I tie = (db & magnitude_mask) == 0;
+  I tie_up = 0;
+  if constexpr (R == Round::NearestUp) tie_up = 1;
+  if constexpr (R == Round::NearestAway) tie_up = fl >= 0;
+  if constexpr (R == Round::NearestZero) tie_up = fl < 0;
+  if constexpr (R == Round::NearestEven) tie_up = fl & 1;
+  if constexpr (R == Round::NearestOdd) tie_up = (fl & 1) ^ 1;
+  return fl + (above | (tie & tie_up));
+}
+
+/// y with NaN replaced by +-0 and |y| limited to 2^(bits - 2) of float_int_t<T>,
+/// by integer operations on the bit pattern (branch-free).
+template <class T>
+constexpr T tame(T y) {
+  using I = float_int_t<T>;
+  constexpr I magnitude_mask = ~(I(1) << (sizeof(I) * 8 - 1));
+  constexpr I limit = std::bit_cast<I>(static_cast<T>(I(1) << (sizeof(I) * 8 - 2)));
+  constexpr I inf = std::bit_cast<I>(std::numeric_limits<T>::infinity());
+  const I b = std::bit_cast<I>(y);
+  I m = b & magnitude_mask;
+  m = m > inf ? 0 : m;          // NaN
+  m = m > limit ? limit : m;    // huge and inf
+  return std::bit_cast<T>(static_cast<I>((b & ~magnitude_mask) | m));
+}
+
+/// floor(y + U / 2^32) for |y| < 2^52 (Round::Stochastic), exact.
+inline double round_stochastic(double y, std::uint32_t u) {
   const double fl = std::floor(y);
-  if constexpr (R == Round::Stochastic) {
-    // floor(f * 2^32) with f = y - fl, computed without rounding error.
-    const double frac32 = std::floor(y * 0x1p32) - fl * 0x1p32;
-    return fl + (frac32 + static_cast<double>(u) >= 0x1p32 ? 1.0 : 0.0);
-  } else {
-    const double half = fl + 0.5;  // exact for |y| < 2^52
-    bool tie_up = false;
-    if constexpr (R == Round::NearestUp) tie_up = true;
-    if constexpr (R == Round::NearestAway) tie_up = fl >= 0;
-    if constexpr (R == Round::NearestZero) tie_up = fl < 0;
-    if constexpr (R == Round::NearestOdd) tie_up = (static_cast<std::int64_t>(fl) & 1) == 0;
-    return fl + ((y > half || (y == half && tie_up)) ? 1.0 : 0.0);
-  }
+  // floor(f * 2^32) with f = y - fl, computed without rounding error.
+  const double frac32 = std::floor(y * 0x1p32) - fl * 0x1p32;
+  return fl + (frac32 + static_cast<double>(u) >= 0x1p32 ? 1.0 : 0.0);
 }
 
 }  // namespace detail
@@ -172,8 +210,10 @@ constexpr int128 code_from_floating(T v, const Format& f, std::uint32_t u = 0) {
       // rounding of |y| < 2^52 is exact in double arithmetic.
       const double y = static_cast<double>(v) * Format::pow2(f.frac);
       if (std::fabs(y) < 0x1p52 && (f.frac >= 0 || std::fabs(y) >= 0x1p-1022 || v == 0)) {
-        const double r = detail::round_double<R>(y, u);
-        return narrow<O>(static_cast<std::int64_t>(r), f);
+        if constexpr (R == Round::Stochastic)
+          return narrow<O>(static_cast<std::int64_t>(detail::round_stochastic(y, u)), f);
+        else
+          return narrow<O>(detail::round_to_int<R>(y), f);
       }
     }
   }
@@ -181,6 +221,38 @@ constexpr int128 code_from_floating(T v, const Format& f, std::uint32_t u = 0) {
   if (d.kind == detail::Kind::NaN) return code_for_nan<O>(f);
   if (d.kind == detail::Kind::Inf) return code_for_inf<O>(d.negative, f);
   return code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
+}
+
+/// True when code_branch_free<R, O, T> applies to format f: a deterministic
+/// rounding, a saturating overflow mode, 0 <= frac < emax (so v * 2^frac is
+/// exact or +-inf), and codes within +-2^(bits - 2) of float_int_t<T>.
+template <class T, Round R, Overflow O>
+constexpr bool branch_free_applies(const Format& f) {
+  if constexpr (!(std::same_as<T, float> || std::same_as<T, double>)) {
+    return false;
+  } else {
+    constexpr std::uint64_t limit = std::uint64_t{1} << (sizeof(detail::float_int_t<T>) * 8 - 2);
+    return (O == Overflow::Saturate || O == Overflow::SaturateSymmetric ||
+            O == Overflow::SaturateZero) &&
+           R != Round::Stochastic && f.frac >= 0 && f.frac < detail::ieee<T>::emax &&
+           f.max_code() < limit && static_cast<std::uint64_t>(-f.min_code()) <= limit;
+  }
+}
+
+/// The code of v computed without branches, in a form compilers vectorize:
+/// y = v * 2^frac is exact or +-inf (frac >= 0); tame() maps NaN to 0 and
+/// limits |y| to 2^(bits - 2), beyond every code of f, so the limited value
+/// overflows exactly when the original does; round_to_int is exact; the
+/// overflow mode is applied to the integer. Equals code_from_floating<R, O>.
+/// Precondition: branch_free_applies<T, R, O>(f).
+template <Round R, Overflow O, class T>
+constexpr detail::float_int_t<T> code_branch_free(T v, const Format& f) {
+  using I = detail::float_int_t<T>;
+  const I c = detail::round_to_int<R>(detail::tame(static_cast<T>(v * static_cast<T>(Format::pow2(f.frac)))));
+  const I hi = static_cast<I>(f.max_code());
+  const I lo = O == Overflow::SaturateSymmetric && f.is_signed ? -hi : static_cast<I>(f.min_code());
+  if constexpr (O == Overflow::SaturateZero) return (c < lo) | (c > hi) ? I(0) : c;
+  return c < lo ? lo : (c > hi ? hi : c);
 }
 
 /// Code of an integer value in format f under (R, O).
@@ -194,6 +266,21 @@ template <Round R, Overflow O>
 constexpr int128 code_from_code(int128 code, int from_frac, const Format& to, std::uint32_t u = 0) {
   return code_from_scaled<R, O>(code, to.frac - from_frac, to, u);
 }
+
+/// The same computed in a narrower integer type Int (int32 or int64), for
+/// callers that know |code| * 2^max(shift, 0) <= 2^(bits - 2), shift = to.frac - from_frac.
+template <Round R, Overflow O, class Int>
+constexpr Int code_from_code_in(Int code, int shift, const Format& to, std::uint32_t u = 0) {
+  return narrow<O>(shift >= 0 ? static_cast<Int>(code << shift) : round_shift<R>(code, -shift, u), to);
+}
+
+/// The integer type code_from_code_in can use for a source of `word` bits
+/// (signed or not) moved by `shift` bits: int32, int64, or int128 if neither fits.
+template <int Word, bool Signed, int Shift>
+using code_int_t = std::conditional_t<
+    (Word + (Signed ? 0 : 1) + (Shift > 0 ? Shift : 0) + 1 <= 32), std::int32_t,
+    std::conditional_t<(Word + (Signed ? 0 : 1) + (Shift > 0 ? Shift : 0) + 1 <= 64), std::int64_t,
+                       int128>>;
 
 /// code * 2^-frac correctly rounded (to nearest, ties to even) to float or
 /// double, including subnormal results; exact when representable.

@@ -88,10 +88,10 @@ class Fixed {
   /// (throws under Overflow::Throw); +-inf overflows (see convert.hpp).
   /// Under Round::Stochastic the random word comes from default_random_stream().
   template <std::floating_point T>
-  constexpr explicit Fixed(T v) : code_(make(code_from_floating<R, O>(v, format(), draw()))) {}
+  constexpr explicit Fixed(T v) : code_(from_floating(v, draw())) {}
   /// Same, drawing the stochastic-rounding word from `rng`.
   template <std::floating_point T>
-  Fixed(T v, RandomStream& rng) : code_(make(code_from_floating<R, O>(v, format(), rng.next()))) {}
+  Fixed(T v, RandomStream& rng) : code_(from_floating(v, rng.next())) {}
 
   /// From an integer; implicit when every value of the integer type fits exactly.
   template <detail::plain_integer I>
@@ -108,10 +108,10 @@ class Fixed {
   template <int W2, int F2, Round R2, Overflow O2, bool S2>
   constexpr explicit(!detail::holds_all(W2, F2, S2, Word, Frac, Signed))
       Fixed(const Fixed<W2, F2, R2, O2, S2>& other)
-      : code_(make(code_from_code<R, O>(other.raw(), F2, format(), draw()))) {}
+      : code_(from_code<W2, F2, S2>(other.raw(), draw())) {}
   template <int W2, int F2, Round R2, Overflow O2, bool S2>
   Fixed(const Fixed<W2, F2, R2, O2, S2>& other, RandomStream& rng)
-      : code_(make(code_from_code<R, O>(other.raw(), F2, format(), rng.next()))) {}
+      : code_(from_code<W2, F2, S2>(other.raw(), rng.next())) {}
 
   /// The low-level door: the Fixed whose code is `code`. Throws
   /// std::invalid_argument when the code is outside [min code, max code].
@@ -160,6 +160,25 @@ class Fixed {
 
  private:
   static constexpr storage_type make(int128 code) { return static_cast<storage_type>(code); }
+
+  // Conversions pick the narrowest exact computation the formats allow at
+  // compile time; tests check every path against the exact int128 one.
+  template <class T>
+  static constexpr storage_type from_floating(T v, std::uint32_t u) {
+    if constexpr (branch_free_applies<T, R, O>(format()))
+      return static_cast<storage_type>(code_branch_free<R, O>(v, format()));
+    return make(code_from_floating<R, O>(v, format(), u));
+  }
+  template <int W2, int F2, bool S2, class Code>
+  static constexpr storage_type from_code(Code code, std::uint32_t u) {
+    constexpr int shift = Frac - F2;
+    using Int = code_int_t<W2, S2, shift>;
+    if constexpr (std::is_same_v<Int, int128>)
+      return make(code_from_code<R, O>(code, F2, format(), u));
+    else
+      return static_cast<storage_type>(
+          code_from_code_in<R, O, Int>(static_cast<Int>(code), shift, format(), u));
+  }
   static constexpr std::uint32_t draw() {
     if constexpr (R == Round::Stochastic)
       return default_random_stream().next();

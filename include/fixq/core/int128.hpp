@@ -20,6 +20,29 @@ __extension__ typedef unsigned __int128 uint128;
 
 namespace detail {
 
+/// Facts about the signed integer types the core computes in (std::make_unsigned
+/// and std::numeric_limits do not know __int128 in strict -std=c++20 mode).
+template <class Int>
+struct int_traits;
+template <>
+struct int_traits<std::int32_t> {
+  using unsigned_type = std::uint32_t;
+  static constexpr int bits = 32;
+  static constexpr std::int32_t max = 0x7fffffff;
+};
+template <>
+struct int_traits<std::int64_t> {
+  using unsigned_type = std::uint64_t;
+  static constexpr int bits = 64;
+  static constexpr std::int64_t max = 0x7fffffffffffffff;
+};
+template <>
+struct int_traits<int128> {
+  using unsigned_type = uint128;
+  static constexpr int bits = 128;
+  static constexpr int128 max = static_cast<int128>(~uint128(0) >> 1);
+};
+
 /// 2^n as a 128-bit integer, 0 <= n <= 126.
 constexpr int128 pow2_i128(int n) { return static_cast<int128>(1) << n; }
 

@@ -3,7 +3,9 @@
 #ifndef FIXQ_CORE_OVERFLOW_HPP
 #define FIXQ_CORE_OVERFLOW_HPP
 
+#include <limits>
 #include <string>
+#include <type_traits>
 
 #include <fixq/core/format.hpp>
 #include <fixq/core/int128.hpp>
@@ -29,19 +31,30 @@ inline std::string int128_to_string(int128 v) {
 }
 
 /// The low `word` bits of v, sign-extended when signed.
-constexpr int128 wrap_to_word(int128 v, int word, bool is_signed) {
-  const uint128 mask = (uint128(1) << word) - 1;
-  uint128 low = static_cast<uint128>(v) & mask;
+template <class Int>
+constexpr Int wrap_to_word(Int v, int word, bool is_signed) {
+  using U = typename int_traits<Int>::unsigned_type;
+  if (word >= int_traits<Int>::bits) return v;
+  const U mask = (U(1) << word) - 1;
+  U low = static_cast<U>(v) & mask;
   if (is_signed && ((low >> (word - 1)) & 1) != 0) low |= ~mask;
-  return static_cast<int128>(low);
+  return static_cast<Int>(low);
 }
 }  // namespace detail
 
-/// Narrow an exact integer v (|v| < 2^127) to the code of format f under O.
-template <Overflow O>
-constexpr int128 narrow(int128 v, const Format& f) {
-  const int128 hi = f.max_code_wide();
-  const int128 lo = O == Overflow::SaturateSymmetric && f.is_signed ? -hi : f.min_code_wide();
+/// Narrow an exact integer v to the code of format f under O. Int is int32,
+/// int64 or int128; |v| < 2^(bits - 1), and a narrower Int than int128 is only
+/// used by callers that know v and the codes of f fit it.
+template <Overflow O, class Int>
+constexpr Int narrow(Int v, const Format& f) {
+  // Codes beyond Int's range are clipped to it; callers guarantee |v| < 2^(bits - 2).
+  constexpr Int int_max = detail::int_traits<Int>::max;
+  const int128 max_wide = f.max_code_wide();
+  const int128 min_wide = f.min_code_wide();
+  const Int hi = max_wide > int_max ? int_max : static_cast<Int>(max_wide);
+  const Int lo = O == Overflow::SaturateSymmetric && f.is_signed ? Int(-hi)
+                 : min_wide < -int_max ? Int(-int_max)
+                                        : static_cast<Int>(min_wide);
   if (v >= lo && v <= hi) return v;
   switch (O) {
     case Overflow::Saturate:

@@ -10,6 +10,7 @@
 #define FIXQ_CORE_ROUNDING_HPP
 
 #include <cstdint>
+#include <type_traits>
 
 #include <fixq/core/format.hpp>
 #include <fixq/core/int128.hpp>
@@ -41,19 +42,22 @@ constexpr bool rounds_up(int128 n, Remainder f, std::uint32_t frac32 = 0, std::u
   return false;
 }
 
-/// round(x / 2^shift) under R, for shift >= 0 (any size) and |x| < 2^127.
-template <Round R>
-constexpr int128 round_shift(int128 x, int shift, std::uint32_t u = 0) {
+/// round(x / 2^shift) under R, for shift >= 0 (any size). Int is a signed
+/// integer type (int32, int64 or int128) and |x| <= 2^(bits - 2).
+template <Round R, class Int>
+constexpr Int round_shift(Int x, int shift, std::uint32_t u = 0) {
+  using U = typename detail::int_traits<Int>::unsigned_type;
+  constexpr int bits = detail::int_traits<Int>::bits;
   if (shift <= 0) return x;
-  if (shift >= 128) {
-    // |x / 2^shift| < 1/2: only the sign and non-zeroness of x matter. Replace x by
-    // sign(x) at a shift of 126, which keeps n, the remainder class and frac32.
+  if (shift >= bits) {
+    // |x / 2^shift| < 1/4: only the sign and non-zeroness of x matter. Replace x by
+    // sign(x) at a shift of bits - 2, which keeps floor, the remainder class and frac32.
     x = x > 0 ? 1 : (x < 0 ? -1 : 0);
-    shift = 126;
+    shift = bits - 2;
   }
-  const int128 n = x >> shift;  // arithmetic: floor
-  const uint128 rem = static_cast<uint128>(x) & ((uint128(1) << shift) - 1);
-  const uint128 half = uint128(1) << (shift - 1);
+  const Int n = x >> shift;  // arithmetic: floor
+  const U rem = static_cast<U>(x) & ((U(1) << shift) - 1);
+  const U half = U(1) << (shift - 1);
   const Remainder f = rem == 0 ? Remainder::Zero
                       : rem < half ? Remainder::BelowHalf
                       : rem == half ? Remainder::Half
