@@ -10,7 +10,9 @@
 // the compiler's message for the widths). The result keeps the operands' Round
 // and Overflow modes when they agree, otherwise NearestEven and Saturate.
 // Division rounds by the policy of a result type the caller names.
-// Comparisons between any two formats are exact.
+// Comparisons between any two formats are exact. (The operators return auto
+// so that their constraints are checked before the result type is formed:
+// Clang 14 would otherwise reject unrelated operators in namespace fixq.)
 #ifndef FIXQ_CORE_ARITHMETIC_HPP
 #define FIXQ_CORE_ARITHMETIC_HPP
 
@@ -94,7 +96,7 @@ constexpr std::strong_ordering compare_scaled(int128 x, int fx, int128 y, int fy
 
 /// Exact sum.
 template <FixedPoint A, FixedPoint B>
-constexpr detail::sum_t<A, B> operator+(const A& a, const B& b) {
+constexpr auto operator+(const A& a, const B& b) {
   using T = detail::sum_t<A, B>;
   return detail::from_exact<T>(detail::scale_up(a.raw(), T::frac - A::frac) +
                                detail::scale_up(b.raw(), T::frac - B::frac));
@@ -102,7 +104,7 @@ constexpr detail::sum_t<A, B> operator+(const A& a, const B& b) {
 
 /// Exact difference (always signed).
 template <FixedPoint A, FixedPoint B>
-constexpr detail::difference_t<A, B> operator-(const A& a, const B& b) {
+constexpr auto operator-(const A& a, const B& b) {
   using T = detail::difference_t<A, B>;
   return detail::from_exact<T>(detail::scale_up(a.raw(), T::frac - A::frac) -
                                detail::scale_up(b.raw(), T::frac - B::frac));
@@ -110,14 +112,14 @@ constexpr detail::difference_t<A, B> operator-(const A& a, const B& b) {
 
 /// Exact product.
 template <FixedPoint A, FixedPoint B>
-constexpr detail::product_t<A, B> operator*(const A& a, const B& b) {
+constexpr auto operator*(const A& a, const B& b) {
   using T = detail::product_t<A, B>;
   return detail::from_exact<T>(static_cast<int128>(a.raw()) * static_cast<int128>(b.raw()));
 }
 
 /// Exact negation (one bit wider, signed: -min() fits).
 template <FixedPoint A>
-constexpr detail::negate_t<A> operator-(const A& a) {
+constexpr auto operator-(const A& a) {
   return detail::from_exact<detail::negate_t<A>>(-static_cast<int128>(a.raw()));
 }
 template <FixedPoint A>

@@ -16,6 +16,7 @@
 #ifndef FIXQ_CORE_CONVERT_HPP
 #define FIXQ_CORE_CONVERT_HPP
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <concepts>
@@ -30,24 +31,24 @@
 
 namespace fixq {
 
-/// Code of the exact value mant * 2^shift (target LSB units), |mant| <= 2^64.
+/// The exact value mant * 2^shift (target LSB units, |mant| <= 2^126) rounded
+/// under R to an integer, before any overflow handling. Values beyond every
+/// 64-bit range come back as +-(2^100 + low 64 bits), which narrows correctly
+/// under every Overflow mode (Wrap needs only the low bits).
+template <Round R>
+constexpr int128 round_scaled(int128 mant, int shift, std::uint32_t u = 0) {
+  if (shift <= 0) return round_shift<R>(mant, -shift, u);
+  if (mant == 0) return 0;
+  if (detail::bit_length(detail::magnitude(mant)) + shift <= 100) return mant << shift;
+  const std::uint64_t low =
+      shift >= 64 ? 0 : static_cast<std::uint64_t>(static_cast<uint128>(mant) << shift);
+  return (mant < 0 ? -detail::pow2_i128(100) : detail::pow2_i128(100)) + static_cast<int128>(low);
+}
+
+/// Code of the exact value mant * 2^shift (target LSB units), |mant| <= 2^126.
 template <Round R, Overflow O>
 constexpr int128 code_from_scaled(int128 mant, int shift, const Format& f, std::uint32_t u = 0) {
-  int128 x;
-  if (shift <= 0) {
-    x = round_shift<R>(mant, -shift, u);
-  } else if (mant == 0) {
-    x = 0;
-  } else if (detail::bit_length(detail::magnitude(mant)) + shift <= 100) {
-    x = mant << shift;
-  } else {
-    // Far out of every 64-bit range. Keep the sign, a magnitude of at least
-    // 2^100 - 2^64, and the exact low 64 bits (which Wrap needs).
-    const std::uint64_t low =
-        shift >= 64 ? 0 : static_cast<std::uint64_t>(static_cast<uint128>(mant) << shift);
-    x = (mant < 0 ? -detail::pow2_i128(100) : detail::pow2_i128(100)) + static_cast<int128>(low);
-  }
-  return narrow<O>(x, f);
+  return narrow<O>(round_scaled<R>(mant, shift, u), f);
 }
 
 /// Code for NaN and the infinities (see the table at the top of this file).
@@ -199,33 +200,49 @@ inline double round_stochastic(double y, std::uint32_t u) {
 
 }  // namespace detail
 
-/// Code of a floating-point value in format f under (R, O). `u` is the random
-/// word for Round::Stochastic.
-template <Round R, Overflow O, class T>
+/// round(v * 2^frac) under R for a finite v, before overflow handling (see
+/// round_scaled for values beyond every 64-bit range).
+template <Round R, class T>
   requires std::floating_point<T>
-constexpr int128 code_from_floating(T v, const Format& f, std::uint32_t u = 0) {
+constexpr int128 round_floating(T v, int frac, std::uint32_t u = 0) {
   if constexpr (std::same_as<T, float> || std::same_as<T, double>) {
     if (!std::is_constant_evaluated()) {
       // Fast path: y = v * 2^frac is exact unless it underflows, and every
       // rounding of |y| < 2^52 is exact in double arithmetic.
-      const double y = static_cast<double>(v) * Format::pow2(f.frac);
-      if (std::fabs(y) < 0x1p52 && (f.frac >= 0 || std::fabs(y) >= 0x1p-1022 || v == 0)) {
+      const double y = static_cast<double>(v) * Format::pow2(frac);
+      if (std::fabs(y) < 0x1p52 && (frac >= 0 || std::fabs(y) >= 0x1p-1022 || v == 0)) {
         if constexpr (R == Round::Stochastic)
-          return narrow<O>(static_cast<std::int64_t>(detail::round_stochastic(y, u)), f);
+          return static_cast<int128>(detail::round_stochastic(y, u));
         else
-          return narrow<O>(detail::round_to_int<R>(y), f);
+          return static_cast<int128>(detail::round_to_int<R>(y));
       }
     }
   }
   const detail::Decomposed d = detail::decompose(v);
-  if (d.kind == detail::Kind::NaN) return code_for_nan<O>(f);
-  if (d.kind == detail::Kind::Inf) return code_for_inf<O>(d.negative, f);
-  return code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
+  return round_scaled<R>(d.mant, d.exp + frac, u);
+}
+
+/// Code of a floating-point value in format f under (R, O). `u` is the random
+/// word for Round::Stochastic. Under Overflow::Throw the message names v.
+template <Round R, Overflow O, class T>
+  requires std::floating_point<T>
+constexpr int128 code_from_floating(T v, const Format& f, std::uint32_t u = 0) {
+  if (v != v) return code_for_nan<O>(f);
+  if (v > std::numeric_limits<T>::max() || v < std::numeric_limits<T>::lowest())  // +-inf
+    return code_for_inf<O>(v < 0, f);
+  const int128 r = round_floating<R>(v, f.frac, u);
+  if constexpr (O == Overflow::Throw) {
+    if (r < f.min_code_wide() || r > f.max_code_wide())
+      throw overflow_error("fixq: " + detail::shortest_text(static_cast<long double>(v)) + " overflows " +
+                           f.name());
+  }
+  return narrow<O>(r, f);
 }
 
 /// True when code_branch_free<R, O, T> applies to format f: a deterministic
 /// rounding, a saturating overflow mode, 0 <= frac < emax (so v * 2^frac is
-/// exact or +-inf), and codes within +-2^(bits - 2) of float_int_t<T>.
+/// exact or +-inf), and codes strictly within +-2^(bits - 2) of float_int_t<T>
+/// (tame() maps larger magnitudes to 2^(bits - 2), which must stay out of range).
 template <class T, Round R, Overflow O>
 constexpr bool branch_free_applies(const Format& f) {
   if constexpr (!(std::same_as<T, float> || std::same_as<T, double>)) {
@@ -235,8 +252,22 @@ constexpr bool branch_free_applies(const Format& f) {
     return (O == Overflow::Saturate || O == Overflow::SaturateSymmetric ||
             O == Overflow::SaturateZero) &&
            R != Round::Stochastic && f.frac >= 0 && f.frac < detail::ieee<T>::emax &&
-           f.max_code() < limit && static_cast<std::uint64_t>(-f.min_code()) <= limit;
+           f.max_code() < limit && static_cast<std::uint64_t>(-f.min_code()) < limit;
   }
+}
+
+/// The constants of code_branch_free for one format (hoist them out of loops).
+template <class T>
+struct BranchFreePlan {
+  T scale;                   // 2^frac
+  detail::float_int_t<T> lo;  // smallest code kept (-max under SaturateSymmetric)
+  detail::float_int_t<T> hi;  // largest code
+};
+template <class T, Overflow O>
+constexpr BranchFreePlan<T> branch_free_plan(const Format& f) {
+  using I = detail::float_int_t<T>;
+  const auto hi = static_cast<I>(f.max_code());
+  return {static_cast<T>(Format::pow2(f.frac)), O == Overflow::SaturateSymmetric && f.is_signed ? I(-hi) : static_cast<I>(f.min_code()), hi};
 }
 
 /// The code of v computed without branches, in a form compilers vectorize:
@@ -244,15 +275,13 @@ constexpr bool branch_free_applies(const Format& f) {
 /// limits |y| to 2^(bits - 2), beyond every code of f, so the limited value
 /// overflows exactly when the original does; round_to_int is exact; the
 /// overflow mode is applied to the integer. Equals code_from_floating<R, O>.
-/// Precondition: branch_free_applies<T, R, O>(f).
+/// Precondition: branch_free_applies<T, R, O>(f), plan = branch_free_plan<T, O>(f).
 template <Round R, Overflow O, class T>
-constexpr detail::float_int_t<T> code_branch_free(T v, const Format& f) {
+constexpr detail::float_int_t<T> code_branch_free(T v, BranchFreePlan<T> plan) {
   using I = detail::float_int_t<T>;
-  const I c = detail::round_to_int<R>(detail::tame(static_cast<T>(v * static_cast<T>(Format::pow2(f.frac)))));
-  const I hi = static_cast<I>(f.max_code());
-  const I lo = O == Overflow::SaturateSymmetric && f.is_signed ? -hi : static_cast<I>(f.min_code());
-  if constexpr (O == Overflow::SaturateZero) return (c < lo) | (c > hi) ? I(0) : c;
-  return c < lo ? lo : (c > hi ? hi : c);
+  const I c = detail::round_to_int<R>(detail::tame(static_cast<T>(v * plan.scale)));
+  if constexpr (O == Overflow::SaturateZero) return ((c < plan.lo) | (c > plan.hi)) ? I(0) : c;
+  return c < plan.lo ? plan.lo : (c > plan.hi ? plan.hi : c);
 }
 
 /// Code of an integer value in format f under (R, O).
@@ -274,12 +303,16 @@ constexpr Int code_from_code_in(Int code, int shift, const Format& to, std::uint
   return narrow<O>(shift >= 0 ? static_cast<Int>(code << shift) : round_shift<R>(code, -shift, u), to);
 }
 
-/// The integer type code_from_code_in can use for a source of `word` bits
-/// (signed or not) moved by `shift` bits: int32, int64, or int128 if neither fits.
-template <int Word, bool Signed, int Shift>
+/// The integer type code_from_code_in can use for a source of SrcWord bits
+/// moved by Shift bits into a target of DstWord bits (both codes and the
+/// shifted source must fit with two bits to spare): int32, int64, or int128.
+template <int SrcWord, bool SrcSigned, int Shift, int DstWord, bool DstSigned>
+inline constexpr int code_bits_needed =
+    std::max(SrcWord + (SrcSigned ? 0 : 1) + (Shift > 0 ? Shift : 0), DstWord + (DstSigned ? 0 : 1)) + 1;
+template <int SrcWord, bool SrcSigned, int Shift, int DstWord, bool DstSigned>
 using code_int_t = std::conditional_t<
-    (Word + (Signed ? 0 : 1) + (Shift > 0 ? Shift : 0) + 1 <= 32), std::int32_t,
-    std::conditional_t<(Word + (Signed ? 0 : 1) + (Shift > 0 ? Shift : 0) + 1 <= 64), std::int64_t,
+    (code_bits_needed<SrcWord, SrcSigned, Shift, DstWord, DstSigned> <= 32), std::int32_t,
+    std::conditional_t<(code_bits_needed<SrcWord, SrcSigned, Shift, DstWord, DstSigned> <= 64), std::int64_t,
                        int128>>;
 
 /// code * 2^-frac correctly rounded (to nearest, ties to even) to float or

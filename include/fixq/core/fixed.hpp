@@ -115,16 +115,12 @@ class Fixed {
 
   /// The low-level door: the Fixed whose code is `code`. Throws
   /// std::invalid_argument when the code is outside [min code, max code].
-  static constexpr Fixed from_raw(std::int64_t code) {
-    if (code < format().min_code() ||
-        (code > 0 && static_cast<std::uint64_t>(code) > format().max_code()))
-      throw std::invalid_argument("fixq::Fixed::from_raw: code " + std::to_string(code) +
+  template <detail::plain_integer I>
+  static constexpr Fixed from_raw(I code) {
+    const auto c = static_cast<int128>(code);
+    if (c < format().min_code_wide() || c > format().max_code_wide())
+      throw std::invalid_argument("fixq::Fixed::from_raw: code " + detail::int128_to_string(c) +
                                   " is outside the range of " + format().name());
-    return Fixed(detail::unchecked, static_cast<storage_type>(code));
-  }
-  static constexpr Fixed from_raw(std::uint64_t code)
-    requires(!Signed && Word == 64)
-  {
     return Fixed(detail::unchecked, static_cast<storage_type>(code));
   }
   /// No range check: the caller guarantees min code <= code <= max code.
@@ -150,29 +146,52 @@ class Fixed {
   static constexpr Fixed max() { return Fixed(detail::unchecked, static_cast<storage_type>(format().max_code())); }
   static constexpr double lsb() { return format().lsb(); }
 
-  /// In-place arithmetic: the exact result converted back to this type.
-  template <class Other>
-  constexpr Fixed& operator+=(const Other& o) { return *this = Fixed(*this + o); }
-  template <class Other>
-  constexpr Fixed& operator-=(const Other& o) { return *this = Fixed(*this - o); }
-  template <class Other>
-  constexpr Fixed& operator*=(const Other& o) { return *this = Fixed(*this * o); }
+  /// In-place arithmetic: the exact result converted back to this type by its
+  /// Round and Overflow modes (computed in 128 bits, so Word = 64 works too).
+  template <FixedPoint Other>
+  constexpr Fixed& operator+=(const Other& o) { return add<1>(o); }
+  template <FixedPoint Other>
+  constexpr Fixed& operator-=(const Other& o) { return add<-1>(o); }
+  template <FixedPoint Other>
+  constexpr Fixed& operator*=(const Other& o) {
+    if constexpr ((Word - Signed) + (Other::word - Other::is_signed) <= 126) {  // |product| <= 2^126
+      const int128 p = static_cast<int128>(code_) * static_cast<int128>(o.raw());
+      code_ = make(code_from_code<R, O>(p, Frac + Other::frac, format(), draw()));
+    } else {
+      *this = Fixed(*this * o);
+    }
+    return *this;
+  }
 
  private:
   static constexpr storage_type make(int128 code) { return static_cast<storage_type>(code); }
+
+  template <int Sign, class Other>
+  constexpr Fixed& add(const Other& o) {
+    constexpr int F = Frac > Other::frac ? Frac : Other::frac;
+    if constexpr (F - Frac <= 60 && F - Other::frac <= 60) {
+      const int128 sum = (static_cast<int128>(code_) << (F - Frac)) + Sign * (static_cast<int128>(o.raw()) << (F - Other::frac));
+      code_ = make(code_from_code<R, O>(sum, F, format(), draw()));
+    } else if constexpr (Sign > 0) {
+      *this = Fixed(*this + o);
+    } else {
+      *this = Fixed(*this - o);
+    }
+    return *this;
+  }
 
   // Conversions pick the narrowest exact computation the formats allow at
   // compile time; tests check every path against the exact int128 one.
   template <class T>
   static constexpr storage_type from_floating(T v, std::uint32_t u) {
     if constexpr (branch_free_applies<T, R, O>(format()))
-      return static_cast<storage_type>(code_branch_free<R, O>(v, format()));
+      return static_cast<storage_type>(code_branch_free<R, O>(v, branch_free_plan<T, O>(format())));
     return make(code_from_floating<R, O>(v, format(), u));
   }
   template <int W2, int F2, bool S2, class Code>
   static constexpr storage_type from_code(Code code, std::uint32_t u) {
     constexpr int shift = Frac - F2;
-    using Int = code_int_t<W2, S2, shift>;
+    using Int = code_int_t<W2, S2, shift, Word, Signed>;
     if constexpr (std::is_same_v<Int, int128>)
       return make(code_from_code<R, O>(code, F2, format(), u));
     else

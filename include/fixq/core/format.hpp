@@ -118,7 +118,7 @@ struct Format {
   constexpr int int_bits() const { return word - frac; }
   /// Smallest and largest code.
   constexpr std::int64_t min_code() const {
-    return is_signed ? -static_cast<std::int64_t>(static_cast<std::uint64_t>(1) << (word - 1)) : 0;
+    return is_signed ? static_cast<std::int64_t>(~std::uint64_t{0} << (word - 1)) : 0;
   }
   constexpr std::uint64_t max_code() const {
     return is_signed ? (static_cast<std::uint64_t>(1) << (word - 1)) - 1

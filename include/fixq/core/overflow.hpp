@@ -3,6 +3,8 @@
 #ifndef FIXQ_CORE_OVERFLOW_HPP
 #define FIXQ_CORE_OVERFLOW_HPP
 
+#include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -24,10 +26,19 @@ inline std::string int128_to_string(int128 v) {
   return v < 0 ? "-" + s : s;
 }
 
+/// A double in the shortest decimal that round-trips ("%.17g").
+inline std::string shortest_text(long double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17Lg", v);
+  return buf;
+}
+
 [[noreturn]] inline void throw_overflow(int128 code, const Format& f) {
-  throw overflow_error("fixq: code " + int128_to_string(code) + " (value " +
-                       std::to_string(static_cast<double>(code) * f.lsb()) + ") overflows " +
-                       f.name());
+  if (magnitude(code) >= static_cast<uint128>(pow2_i128(100)))  // round_scaled's stand-in for far-out values
+    throw overflow_error(std::string("fixq: a value of more than 2^100 LSBs in magnitude (") +
+                         (code < 0 ? "negative" : "positive") + ") overflows " + f.name());
+  throw overflow_error("fixq: value " + shortest_text(std::ldexp(static_cast<long double>(code), -f.frac)) +
+                       " (code " + int128_to_string(code) + ") overflows " + f.name());
 }
 
 /// The low `word` bits of v, sign-extended when signed.
@@ -43,8 +54,8 @@ constexpr Int wrap_to_word(Int v, int word, bool is_signed) {
 }  // namespace detail
 
 /// Narrow an exact integer v to the code of format f under O. Int is int32,
-/// int64 or int128; |v| < 2^(bits - 1), and a narrower Int than int128 is only
-/// used by callers that know v and the codes of f fit it.
+/// int64 or int128; a narrower Int than int128 is only for callers that know
+/// |v| < 2^(bits - 2) and that every code of f fits Int.
 template <Overflow O, class Int>
 constexpr Int narrow(Int v, const Format& f) {
   // Codes beyond Int's range are clipped to it; callers guarantee |v| < 2^(bits - 2).

@@ -1,0 +1,125 @@
+// Array quantization kernels against memcpy of the same input bytes and a
+// naive scalar loop (nearbyint + clamp, same compiler flags), in one run.
+// Sizes: 256 KiB of float input (in cache) and 64 MiB (memory). Threads: 1, 2.
+// Items are elements; compare items_per_second. Results: bench/RESULTS.md.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <fixq/kernels/quantize_span.hpp>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace {
+
+constexpr std::int64_t kSmall = (256 << 10) / 4;  // floats in 256 KiB
+constexpr std::int64_t kLarge = (64 << 20) / 4;   // floats in 64 MiB
+const fixq::Format kFmt{8, 4};                     // [-8, 7.9375]
+
+const std::vector<float>& input(std::size_t n) {
+  static std::vector<float> data;
+  if (data.size() < n) {
+    std::mt19937 gen(7);
+    std::normal_distribution<float> dist(0.0f, 3.0f);  // some saturation at +-8
+    data.resize(n);
+    for (auto& v : data) v = dist(gen);
+  }
+  return data;
+}
+
+void set_items(benchmark::State& state, std::int64_t n) {
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetBytesProcessed(state.iterations() * n * static_cast<std::int64_t>(sizeof(float)));
+}
+
+// memcpy of the input bytes (on `threads` threads, each copying its share).
+void BM_memcpy(benchmark::State& state) {
+  const auto n = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  const auto& in = input(static_cast<std::size_t>(n));
+  std::vector<float> out(static_cast<std::size_t>(n));
+  for (auto _ : state) {
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+    {
+      const std::int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+      const std::int64_t begin = n * t / k, end = n * (t + 1) / k;
+      std::memcpy(out.data() + begin, in.data() + begin, static_cast<std::size_t>(end - begin) * sizeof(float));
+    }
+#else
+    (void)threads;
+    std::memcpy(out.data(), in.data(), static_cast<std::size_t>(n) * sizeof(float));
+#endif
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_items(state, n);
+}
+
+// The naive loop a user would write: scale, nearbyint, clamp (one thread).
+template <class Out>
+void BM_naive(benchmark::State& state) {
+  const auto n = state.range(0);
+  const auto& in = input(static_cast<std::size_t>(n));
+  std::vector<Out> out(static_cast<std::size_t>(n));
+  const float scale = 16.0f, lsb = 1.0f / 16.0f;
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float c = std::clamp(std::nearbyint(in[static_cast<std::size_t>(i)] * scale), -128.0f, 127.0f);
+      if constexpr (std::is_same_v<Out, float>)
+        out[static_cast<std::size_t>(i)] = c * lsb;
+      else
+        out[static_cast<std::size_t>(i)] = static_cast<Out>(c);
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  set_items(state, n);
+}
+
+template <fixq::Round R, class Out>
+void BM_fixq(benchmark::State& state) {
+  const auto n = state.range(0);
+  fixq::set_threads(static_cast<int>(state.range(1)));
+  const auto& in = input(static_cast<std::size_t>(n));
+  std::vector<Out> out(static_cast<std::size_t>(n));
+  for (auto _ : state) {
+    fixq::quantize_span(in.data(), out.data(), static_cast<std::size_t>(n), kFmt, R, fixq::Overflow::Saturate, 42);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  fixq::set_threads(0);
+  set_items(state, n);
+}
+
+void sizes_threads(benchmark::internal::Benchmark* b) {
+  for (std::int64_t n : {kSmall, kLarge})
+    for (std::int64_t t : {1, 2}) b->Args({n, t});
+  b->ArgNames({"n", "threads"})->UseRealTime();
+}
+void sizes_only(benchmark::internal::Benchmark* b) {
+  for (std::int64_t n : {kSmall, kLarge}) b->Args({n, 1});
+  b->ArgNames({"n", "threads"})->UseRealTime();
+}
+
+}  // namespace
+
+using fixq::Round;
+BENCHMARK(BM_memcpy)->Name("memcpy")->Apply(sizes_threads);
+BENCHMARK(BM_naive<float>)->Name("naive_nearbyint/f32")->Apply(sizes_only);
+BENCHMARK(BM_naive<std::int8_t>)->Name("naive_nearbyint/i8")->Apply(sizes_only);
+BENCHMARK(BM_fixq<Round::NearestEven, float>)->Name("fixq/NearestEven/f32")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::Floor, float>)->Name("fixq/Floor/f32")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::NearestAway, float>)->Name("fixq/NearestAway/f32")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::Stochastic, float>)->Name("fixq/Stochastic/f32")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::NearestEven, std::int8_t>)->Name("fixq/NearestEven/i8")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::Floor, std::int8_t>)->Name("fixq/Floor/i8")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::NearestAway, std::int8_t>)->Name("fixq/NearestAway/i8")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::Stochastic, std::int8_t>)->Name("fixq/Stochastic/i8")->Apply(sizes_threads);

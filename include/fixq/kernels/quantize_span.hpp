@@ -1,0 +1,301 @@
+// fixq/kernels/quantize_span.hpp - the quantization engine on contiguous spans.
+//
+// quantize_span(in, out, n, format, round, overflow, seed, first_index) writes,
+// for every element, what the scalar core computes for it:
+//   out[i] = code_from_floating<round, overflow>(in[i], format, random_u32(seed, first_index + i))
+// as a code (integer Out) or as its value (floating Out, correctly rounded).
+//
+// Three lanes, chosen per call from the format and modes, each exact:
+//  - float lanes: float input, a saturating mode, 0 <= frac < 127 and codes
+//    within +-2^30: the branch-free float code of core/convert.hpp
+//    (code_branch_free; stochastic_to_int for Round::Stochastic, exact in
+//    32-bit integer lanes), which compilers vectorize 16 lanes wide;
+//  - double lanes: codes within +-2^62 (and at most 53 bits for a floating
+//    output): the same branch-free scheme in double/int64, for every rounding
+//    (stochastic included, with Philox words from simd/philox.hpp) and every
+//    overflow mode. The rare inputs it cannot do exactly (a value that
+//    underflows when scaled, |value| >= 2^62 LSBs under Wrap, anything under
+//    Throw that overflows or is NaN) are flagged and redone by the exact path;
+//  - exact lanes: everything else (64-bit words, long double input), the
+//    scalar core element by element.
+// Chunks of kChunk elements may run on several threads (kernels/parallel.hpp);
+// the result never depends on the thread count.
+#ifndef FIXQ_KERNELS_QUANTIZE_SPAN_HPP
+#define FIXQ_KERNELS_QUANTIZE_SPAN_HPP
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <fixq/core/convert.hpp>
+#include <fixq/core/format.hpp>
+#include <fixq/core/overflow.hpp>
+#include <fixq/core/random.hpp>
+#include <fixq/core/rounding.hpp>
+#include <fixq/kernels/parallel.hpp>
+#include <fixq/simd/philox.hpp>
+
+namespace fixq {
+
+/// Throws std::invalid_argument unless every code of f fits the integer type Int.
+template <class Int>
+void check_code_type(const Format& f) {
+  static_assert(std::is_integral_v<Int> && !std::is_same_v<Int, bool>);
+  f.validate();
+  const bool fits = static_cast<int128>(std::numeric_limits<Int>::min()) <= f.min_code_wide() &&
+                    f.max_code_wide() <= static_cast<int128>(std::numeric_limits<Int>::max());
+  if (!fits)
+    throw std::invalid_argument("fixq: the codes of " + f.name() + " do not fit a " +
+                                std::to_string(sizeof(Int) * 8) + "-bit " +
+                                (std::is_signed_v<Int> ? "signed" : "unsigned") + " integer");
+}
+
+namespace detail {
+
+inline constexpr std::size_t kChunk = 4096;          // elements per chunk (and per thread task)
+inline constexpr std::size_t kParallelMin = 1 << 16;  // below this, one thread
+
+/// Stochastic rounding of y (|y| < 2^62) with random word u, branch-free:
+/// up iff f >= 1 - u / 2^32 with f = y - floor(y), decided by the sign of an
+/// exactly-signed double difference (see round_to_int for the idea).
+inline std::int64_t stochastic_to_int(double y, std::uint32_t u) {
+  const auto t = static_cast<std::int64_t>(y);
+  const double r = y - static_cast<double>(t);
+  const auto rb = std::bit_cast<std::int64_t>(r);
+  const std::int64_t neg = (rb < 0) & ((rb & 0x7fffffffffffffff) != 0);
+  const double threshold = static_cast<double>(1 - neg) - static_cast<double>(u) * 0x1p-32;
+  const std::int64_t up = std::bit_cast<std::int64_t>(static_cast<double>(r - threshold)) >= 0;
+  return t - neg + up;
+}
+
+/// The same for float y (|y| < 2^30) in 32-bit integer lanes, exact: with
+/// r = y - trunc(y) = +-m * 2^-s (m the 24-bit significand), floor(f * 2^32)
+/// for f = r >= 0 is m >> (s - 32), and for r < 0 (f = 1 + r) up iff
+/// u > ceil(|r| * 2^32) - 1 = (m - 1) >> (s - 32). Shifts are clamped to [0, 31]
+/// (m < 2^24, so larger shifts give 0 anyway); s < 32 only for |r| >= 2^-8.
+inline std::int32_t stochastic_to_int(float y, std::uint32_t u) {
+  const auto t = static_cast<std::int32_t>(y);
+  const float r = y - static_cast<float>(t);
+  const auto rb = std::bit_cast<std::uint32_t>(r);
+  const std::uint32_t neg = (rb >> 31) & ((rb & 0x7fffffffu) != 0);
+  const auto e = static_cast<std::int32_t>((rb >> 23) & 0xff);                 // biased exponent
+  const std::uint32_t m = (rb & 0x7fffffu) | (e != 0 ? 0x800000u : 0u);        // significand
+  const std::int32_t s = (e != 0 ? 150 - e : 149) - 32;                        // |r| * 2^32 = m * 2^-s
+  const std::uint32_t left = static_cast<std::uint32_t>(std::clamp(-s, 0, 31));
+  const std::uint32_t right = static_cast<std::uint32_t>(std::clamp(s, 0, 31));
+  const std::uint32_t frac32 = (m << left) >> right;                              // floor(r * 2^32), r >= 0
+  const std::uint32_t c_m1 = left ? (m << left) - 1 : (m - 1) >> right;            // ceil(|r| * 2^32) - 1, r < 0
+  const std::uint32_t up = neg ? static_cast<std::uint32_t>(u > c_m1) : static_cast<std::uint32_t>(u + frac32 < u);
+  return t - static_cast<std::int32_t>(neg) + static_cast<std::int32_t>(up);
+}
+
+/// Constants of one call, hoisted out of the element loops.
+struct SpanPlan {
+  Format f;
+  double scale;     // 2^frac
+  double lsb;       // 2^-frac
+  std::int64_t lo;  // lowest code the overflow mode keeps (-max for SaturateSymmetric)
+  std::int64_t hi;
+};
+
+inline SpanPlan make_plan(const Format& f, Overflow o) {
+  SpanPlan p{f, Format::pow2(f.frac), Format::pow2(-f.frac), 0, 0};
+  p.hi = static_cast<std::int64_t>(std::min<std::uint64_t>(f.max_code(), std::uint64_t{1} << 62));
+  p.lo = o == Overflow::SaturateSymmetric && f.is_signed ? -p.hi : f.min_code();
+  return p;
+}
+
+/// The overflow mode applied to an int64 code c (|c| <= 2^62 + 1), branch-free;
+/// Throw clamps (its callers detect the overflow themselves).
+template <Overflow O>
+inline std::int64_t apply_overflow(std::int64_t c, const SpanPlan& p) {
+  if constexpr (O == Overflow::SaturateZero) return ((c < p.lo) | (c > p.hi)) ? 0 : c;
+  if constexpr (O == Overflow::Wrap) {
+    const int drop = 64 - p.f.word;
+    return p.f.is_signed ? static_cast<std::int64_t>(static_cast<std::uint64_t>(c) << drop) >> drop
+                         : static_cast<std::int64_t>(static_cast<std::uint64_t>(c) & (~std::uint64_t{0} >> drop));
+  }
+  return c < p.lo ? p.lo : (c > p.hi ? p.hi : c);
+}
+
+template <class Out>
+inline Out store_code(std::int64_t c, double lsb) {
+  if constexpr (std::is_floating_point_v<Out>)
+    return static_cast<Out>(static_cast<double>(c) * lsb);  // exact in double, one rounding to Out
+  else
+    return static_cast<Out>(c);
+}
+
+/// The exact path for one element.
+template <Round R, Overflow O, class In, class Out>
+inline Out exact_element(In v, const Format& f, std::uint32_t u) {
+  const int128 c = code_from_floating<R, O>(v, f, u);
+  if constexpr (std::is_floating_point_v<Out>)
+    return to_floating<Out>(c, f.frac);
+  else
+    return static_cast<Out>(c);
+}
+
+enum class Lanes { Float, Double, Exact };
+
+template <class In, class Out>
+Lanes choose_lanes(const Format& f, Overflow o) {
+  if constexpr (!(std::same_as<In, float> || std::same_as<In, double>)) {
+    return Lanes::Exact;
+  } else {
+    const bool saturating =
+        o == Overflow::Saturate || o == Overflow::SaturateSymmetric || o == Overflow::SaturateZero;
+    constexpr std::uint64_t lim30 = std::uint64_t{1} << 30, lim62 = std::uint64_t{1} << 62;
+    const auto neg_min = static_cast<std::uint64_t>(-static_cast<int128>(f.min_code()));
+    // Codes strictly within the tame() limits, so a tamed value stays out of range.
+    if (std::same_as<In, float> && !std::same_as<Out, double> && saturating &&
+        f.frac >= 0 && f.frac < 127 && f.max_code() < lim30 && neg_min < lim30)
+      return Lanes::Float;
+    const bool out_exact = !std::is_floating_point_v<Out> || f.word <= 53;
+    if (out_exact && f.max_code() < lim62 && neg_min < lim62) return Lanes::Double;
+    return Lanes::Exact;
+  }
+}
+
+template <Round R, Overflow O, class Out>
+void chunk_float_lanes(const float* in, Out* out, std::size_t n, const SpanPlan& p, const std::uint32_t* random) {
+  // Local copies: stores through an int8_t* may alias anything the loop reads.
+  const BranchFreePlan<float> plan = branch_free_plan<float, O>(p.f);
+  const auto lsb = static_cast<float>(p.lsb);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::int32_t c;
+    if constexpr (R == Round::Stochastic) {
+      c = stochastic_to_int(tame(in[i] * plan.scale), random[i]);
+      if constexpr (O == Overflow::SaturateZero)
+        c = ((c < plan.lo) | (c > plan.hi)) ? 0 : c;
+      else
+        c = c < plan.lo ? plan.lo : (c > plan.hi ? plan.hi : c);
+    } else {
+      c = code_branch_free<R, O>(in[i], plan);
+    }
+    if constexpr (std::is_floating_point_v<Out>)
+      out[i] = static_cast<Out>(static_cast<float>(c) * lsb);
+    else
+      out[i] = static_cast<Out>(c);
+  }
+}
+
+/// Returns false when the chunk holds an element that Throw must report.
+template <Round R, Overflow O, class In, class Out>
+bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& plan,
+                        const std::uint32_t* random) {
+  // Tests on bit patterns (integer compares), not FP compares, so that the
+  // loop has no control flow and compilers vectorize it. Local copies of the
+  // constants, since stores through an int8_t* may alias them.
+  const SpanPlan p = plan;
+  constexpr std::int64_t mag = 0x7fffffffffffffff;
+  constexpr std::int64_t inf_bits = 0x7ff0000000000000, huge_bits = 0x43d0000000000000;  // 2^62
+  constexpr std::int64_t min_normal_bits = 0x0010000000000000;
+  constexpr bool guard_huge = O == Overflow::Wrap;  // low bits of |y| >= 2^62 are needed
+  const bool guard_tiny = p.f.frac < 0;              // v * 2^frac may underflow
+  std::int64_t redo = 0, overflowed = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(in[i]);
+    const double y = v * p.scale;
+    const std::int64_t ym = std::bit_cast<std::int64_t>(y) & mag;
+    if constexpr (guard_huge) redo |= (ym >= huge_bits) & (ym <= inf_bits);
+    if constexpr (O == Overflow::Throw) overflowed |= ym > inf_bits;
+    redo |= guard_tiny & (ym < min_normal_bits) & ((std::bit_cast<std::int64_t>(v) & mag) != 0);
+    const double yt = tame(y);
+    std::int64_t c;
+    if constexpr (R == Round::Stochastic)
+      c = stochastic_to_int(yt, random[i]);
+    else
+      c = round_to_int<R>(yt);
+    if constexpr (O == Overflow::Throw) overflowed |= (c < p.lo) | (c > p.hi);
+    out[i] = store_code<Out>(apply_overflow<O>(c, p), p.lsb);
+  }
+  if (redo) {  // rare: redo the elements the branch-free scheme cannot do exactly
+    for (std::size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(in[i]);
+      const double y = v * p.scale;
+      const bool huge = guard_huge && !(std::fabs(y) < 0x1p62) && y == y;
+      const bool tiny = guard_tiny && std::fabs(y) < 0x1p-1022 && v != 0;
+      if (huge || tiny) out[i] = exact_element<R, O, In, Out>(in[i], p.f, R == Round::Stochastic ? random[i] : 0);
+    }
+  }
+  return overflowed == 0;
+}
+
+template <Round R, Overflow O, class In, class Out>
+void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, std::uint64_t seed,
+                        std::uint64_t first_index) {
+  const SpanPlan plan = make_plan(f, O);
+  const Lanes lanes = choose_lanes<In, Out>(f, O);
+  const std::size_t chunks = (n + kChunk - 1) / kChunk;
+  // Throw must be able to throw, which OpenMP regions cannot: run it on one thread.
+  const bool parallel = n >= kParallelMin && O != Overflow::Throw;
+  for_each_chunk(chunks, parallel, [&](std::size_t c) {
+    const std::size_t begin = c * kChunk, len = std::min(kChunk, n - begin);
+    const In* src = in + begin;
+    Out* dst = out + begin;
+    std::array<std::uint32_t, kChunk> random;
+    if constexpr (R == Round::Stochastic) simd::random_u32_fill(seed, first_index + begin, random.data(), len);
+    if (lanes == Lanes::Float) {
+      if constexpr (std::same_as<In, float> && !std::same_as<Out, double> &&
+                    (O == Overflow::Saturate || O == Overflow::SaturateSymmetric || O == Overflow::SaturateZero)) {
+        chunk_float_lanes<R, O>(src, dst, len, plan, random.data());
+        return;
+      }
+    }
+    if (lanes == Lanes::Double) {
+      if constexpr (std::same_as<In, float> || std::same_as<In, double>) {
+        if (chunk_double_lanes<R, O>(src, dst, len, plan, random.data())) return;
+      }
+    }
+    // Exact lanes, and Throw chunks with an overflow (this throws at the first one).
+    for (std::size_t i = 0; i < len; ++i)
+      dst[i] = exact_element<R, O, In, Out>(src[i], f, R == Round::Stochastic ? random[i] : 0);
+  });
+}
+
+}  // namespace detail
+
+/// Quantize n contiguous values. Out is float/double (the quantized values,
+/// "fake quantization") or an integer type (the codes; every code of fmt must
+/// fit Out). Element i uses random_u32(seed, first_index + i) under
+/// Round::Stochastic. `in` and `out` may be the same buffer.
+template <class In, class Out>
+  requires std::floating_point<In> && (std::floating_point<Out> || std::integral<Out>)
+void quantize_span(const In* in, Out* out, std::size_t n, const Format& fmt,
+                   Round round = Round::NearestEven, Overflow overflow = Overflow::Saturate,
+                   std::uint64_t seed = 0, std::uint64_t first_index = 0) {
+  fmt.validate();
+  if constexpr (std::integral<Out>) check_code_type<Out>(fmt);
+  dispatch_round(round, [&]<Round R>() {
+    dispatch_overflow(overflow, [&]<Overflow O>() {
+      detail::quantize_span_impl<R, O>(in, out, n, fmt, seed, first_index);
+    });
+  });
+}
+
+/// Values of n codes: out[i] = code[i] * 2^-frac, correctly rounded to Out.
+template <class Int, class Out>
+  requires std::integral<Int> && std::floating_point<Out>
+void dequantize_span(const Int* codes, Out* out, std::size_t n, const Format& fmt) {
+  fmt.validate();
+  if constexpr (std::numeric_limits<Int>::digits <= 53) {
+    // code * 2^-frac is exact in double (the LSB is a normal double), then one rounding to Out.
+    const double lsb = Format::pow2(-fmt.frac);
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<Out>(static_cast<double>(codes[i]) * lsb);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = to_floating<Out>(static_cast<int128>(codes[i]), fmt.frac);
+  }
+}
+
+}  // namespace fixq
+
+#endif  // FIXQ_KERNELS_QUANTIZE_SPAN_HPP
