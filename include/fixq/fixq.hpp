@@ -1,8 +1,16 @@
-// fixq/fixq.hpp - the whole public library.
+// fixq/fixq.hpp - the whole public library except the Eigen::Tensor overloads
+// (include fixq/kernels/quantize_tensor.hpp for those: it pulls in Eigen's
+// unsupported Tensor module).
 #ifndef FIXQ_FIXQ_HPP
 #define FIXQ_FIXQ_HPP
 
 #include <fixq/core.hpp>
 #include <fixq/eigen/num_traits.hpp>
+#include <fixq/kernels/frac_select.hpp>
+#include <fixq/kernels/parallel.hpp>
+#include <fixq/kernels/quantize.hpp>
+#include <fixq/kernels/quantize_span.hpp>
+#include <fixq/kernels/stats.hpp>
+#include <fixq/simd/philox.hpp>
 
 #endif  // FIXQ_FIXQ_HPP

@@ -47,11 +47,13 @@ using storage_t = std::conditional_t<
         std::conditional_t<(W <= 32), std::conditional_t<S, std::int32_t, std::uint32_t>,
                            std::conditional_t<S, std::int64_t, std::uint64_t>>>>;
 
-/// True when every value of format (W1,F1,S1) is exactly a value of (W2,F2,S2).
-constexpr bool holds_all(int w1, int f1, bool s1, int w2, int f2, bool s2) {
+/// True when every value of format (W1,F1,S1) is exactly a value of (W2,F2,S2)
+/// under overflow mode o2 (SaturateSymmetric gives up the most negative code).
+constexpr bool holds_all(int w1, int f1, bool s1, int w2, int f2, bool s2, Overflow o2) {
   if (f2 < f1) return false;
   if (s1 && !s2) return false;
-  return (w2 - f2) - (s2 && !s1 ? 1 : 0) >= (w1 - f1);
+  const int spare = o2 == Overflow::SaturateSymmetric && s1 ? 1 : 0;  // -2^(I-1) must be > min
+  return (w2 - f2) - (s2 && !s1 ? 1 : 0) >= (w1 - f1) + spare;
 }
 
 template <class I>
@@ -96,7 +98,7 @@ class Fixed {
   /// From an integer; implicit when every value of the integer type fits exactly.
   template <detail::plain_integer I>
   constexpr explicit(!detail::holds_all(std::numeric_limits<I>::digits + std::is_signed_v<I>, 0,
-                                        std::is_signed_v<I>, Word, Frac, Signed))
+                                        std::is_signed_v<I>, Word, Frac, Signed, O))
       Fixed(I v)
       : code_(make(code_from_integer<R, O>(static_cast<int128>(v), format(), draw()))) {}
   template <detail::plain_integer I>
@@ -106,7 +108,7 @@ class Fixed {
   /// From any other Fixed, exactly (no floating-point round trip); implicit
   /// only when every value of the source format fits exactly.
   template <int W2, int F2, Round R2, Overflow O2, bool S2>
-  constexpr explicit(!detail::holds_all(W2, F2, S2, Word, Frac, Signed))
+  constexpr explicit(!detail::holds_all(W2, F2, S2, Word, Frac, Signed, O))
       Fixed(const Fixed<W2, F2, R2, O2, S2>& other)
       : code_(from_code<W2, F2, S2>(other.raw(), draw())) {}
   template <int W2, int F2, Round R2, Overflow O2, bool S2>

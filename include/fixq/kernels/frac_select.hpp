@@ -17,7 +17,9 @@
 //               Ristretto's frac then saturates it by one LSB and fixq's is one
 //               smaller. Negative elements are allowed down to -2^(word-1) LSBs.
 //               For unsigned formats negative elements are ignored (they
-//               saturate to 0 for every frac).
+//               saturate to 0 for every frac), as are positive ones for
+//               Fixed<1, F> (its largest code is 0). OverflowRate and MinMSE
+//               ignore the same elements.
 //  OverflowRate the largest frac for which at most floor(param * n) of the n
 //               finite elements are outside the range (Courbariaux, Bengio and
 //               David, "Training deep neural networks with low precision
@@ -65,7 +67,10 @@ template <class T>
 int element_frac_limit(T v, int word, bool is_signed) {
   if (!std::isfinite(v) || v == 0) return INT_MAX;
   const Format f{word, 0, is_signed};
-  if (v > 0) return largest_frac_within(static_cast<double>(v), f.max_code());
+  if (v > 0) {
+    if (f.max_code() == 0) return INT_MAX;  // Fixed<1, F>: positives saturate to 0 at every frac
+    return largest_frac_within(static_cast<double>(v), f.max_code());
+  }
   if (!is_signed) return INT_MAX;
   return largest_frac_within(-static_cast<double>(v), std::uint64_t{1} << (word - 1));
 }
@@ -101,14 +106,17 @@ int choose_frac_span(const T* x, std::size_t n, int word, bool is_signed, FracMe
       return clip_frac(limits[allowed], word);
     }
     case FracMethod::MinMSE: {
-      std::vector<double> q(n);
+      std::vector<T> q(n);
       int best = clip_frac(maxabs, word);
       double best_mse = std::numeric_limits<double>::infinity();
       for (int f = clip_frac(maxabs, word); f <= clip_frac(maxabs + word, word); ++f) {
         quantize_span(x, q.data(), n, Format{word, f, is_signed}, round, Overflow::Saturate, 0, 0);
         double sse = 0;
         for (std::size_t i = 0; i < n; ++i)
-          if (std::isfinite(x[i])) sse += (static_cast<double>(x[i]) - q[i]) * (static_cast<double>(x[i]) - q[i]);
+          if (std::isfinite(x[i])) {
+            const double e = static_cast<double>(x[i]) - static_cast<double>(q[i]);
+            sse += e * e;
+          }
         if (sse < best_mse) {
           best_mse = sse;
           best = f;

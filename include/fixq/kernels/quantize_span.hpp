@@ -224,7 +224,11 @@ bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& p
       const double y = v * p.scale;
       const bool huge = guard_huge && !(std::fabs(y) < 0x1p62) && y == y;
       const bool tiny = guard_tiny && std::fabs(y) < 0x1p-1022 && v != 0;
-      if (huge || tiny) out[i] = exact_element<R, O, In, Out>(in[i], p.f, R == Round::Stochastic ? random[i] : 0);
+      if (huge || tiny) {
+        std::uint32_t u = 0;
+        if constexpr (R == Round::Stochastic) u = random[i];
+        out[i] = exact_element<R, O, In, Out>(in[i], p.f, u);
+      }
     }
   }
   return overflowed == 0;
@@ -242,8 +246,14 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     const std::size_t begin = c * kChunk, len = std::min(kChunk, n - begin);
     const In* src = in + begin;
     Out* dst = out + begin;
-    std::array<std::uint32_t, kChunk> random;
-    if constexpr (R == Round::Stochastic) simd::random_u32_fill(seed, first_index + begin, random.data(), len);
+    // Random words only for Round::Stochastic (filled before use); a zeroed
+    // placeholder otherwise, never read.
+    constexpr bool stochastic = R == Round::Stochastic;
+    std::array<std::uint32_t, stochastic ? kChunk : 1> random;
+    if constexpr (stochastic)
+      simd::random_u32_fill(seed, first_index + begin, random.data(), len);
+    else
+      random[0] = 0;
     if (lanes == Lanes::Float) {
       if constexpr (std::same_as<In, float> && !std::same_as<Out, double> &&
                     (O == Overflow::Saturate || O == Overflow::SaturateSymmetric || O == Overflow::SaturateZero)) {
@@ -258,7 +268,7 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     }
     // Exact lanes, and Throw chunks with an overflow (this throws at the first one).
     for (std::size_t i = 0; i < len; ++i)
-      dst[i] = exact_element<R, O, In, Out>(src[i], f, R == Round::Stochastic ? random[i] : 0);
+      dst[i] = exact_element<R, O, In, Out>(src[i], f, stochastic ? random[stochastic ? i : 0] : 0);
   });
 }
 

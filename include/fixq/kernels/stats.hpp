@@ -54,7 +54,7 @@ QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Rou
   s.count = n;
   const int128 hi = fmt.max_code_wide();
   const int128 lo = overflow == Overflow::SaturateSymmetric && fmt.is_signed ? -hi : fmt.min_code_wide();
-  std::vector<double> q(std::min(n, detail::kChunk));
+  std::vector<T> q(std::min(n, detail::kChunk));  // T: exactly what quantize returns
   double signal = 0, noise = 0;
   std::size_t finite = 0;
   for (std::size_t begin = 0; begin < n; begin += detail::kChunk) {
@@ -79,7 +79,7 @@ QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Rou
         s.saturated_high += rounded > hi;
         s.saturated_low += rounded < lo;
         if (std::isinf(v)) continue;
-        const double xv = static_cast<double>(v), err = xv - q[i];
+        const double xv = static_cast<double>(v), err = xv - static_cast<double>(q[i]);
         ++finite;
         s.max_abs_error = std::max(s.max_abs_error, std::fabs(err));
         signal += xv * xv;

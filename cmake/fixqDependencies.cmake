@@ -1,0 +1,57 @@
+# Dependencies: an installed package first, else a pinned download (FetchContent).
+# A parent project that already defines a target keeps its own.
+include(FetchContent)
+
+# Header-only content (Eigen, Catch2 v2): download without running its CMakeLists
+# (a SOURCE_SUBDIR that does not exist) and wrap the headers in an IMPORTED target,
+# so the include dir is SYSTEM and the target never enters fixq's export set.
+function(fixq_fetch_headers name target include_subdir)
+  FetchContent_Declare(${name} ${ARGN} GIT_SHALLOW TRUE SOURCE_SUBDIR fixq-headers-only)
+  FetchContent_MakeAvailable(${name})
+  add_library(${target} INTERFACE IMPORTED GLOBAL)
+  target_include_directories(${target} INTERFACE "${${name}_SOURCE_DIR}/${include_subdir}")
+endfunction()
+
+if(NOT TARGET Eigen3::Eigen)
+  find_package(Eigen3 3.4 CONFIG QUIET)
+  if(Eigen3_FOUND)
+    message(STATUS "fixq: Eigen ${Eigen3_VERSION} from ${Eigen3_DIR}")
+  else()
+    message(STATUS "fixq: Eigen3 not installed, fetching 3.4.0")
+    fixq_fetch_headers(eigen Eigen3::Eigen ""
+      GIT_REPOSITORY https://gitlab.com/libeigen/eigen.git GIT_TAG 3.4.0)
+  endif()
+endif()
+
+if(FIXQ_BUILD_TESTS AND NOT TARGET Catch2::Catch2)
+  find_package(Catch2 2 CONFIG QUIET)
+  if(Catch2_FOUND)
+    message(STATUS "fixq: Catch2 ${Catch2_VERSION} from ${Catch2_DIR}")
+  else()
+    message(STATUS "fixq: Catch2 not installed, fetching v2.13.10")
+    fixq_fetch_headers(catch2 Catch2::Catch2 single_include
+      GIT_REPOSITORY https://github.com/catchorg/Catch2.git GIT_TAG v2.13.10)
+  endif()
+endif()
+
+if(FIXQ_BUILD_BENCH AND NOT TARGET benchmark::benchmark_main)
+  find_package(benchmark CONFIG QUIET)
+  if(benchmark_FOUND)
+    message(STATUS "fixq: benchmark ${benchmark_VERSION} from ${benchmark_DIR}")
+  else()
+    message(STATUS "fixq: benchmark not installed, fetching v1.7.1")
+    set(BENCHMARK_ENABLE_TESTING OFF CACHE BOOL "")
+    set(BENCHMARK_ENABLE_GTEST_TESTS OFF CACHE BOOL "")
+    set(BENCHMARK_ENABLE_INSTALL OFF CACHE BOOL "")
+    set(BENCHMARK_INSTALL_DOCS OFF CACHE BOOL "")
+    set(BENCHMARK_ENABLE_WERROR OFF CACHE BOOL "")
+    FetchContent_Declare(benchmark GIT_SHALLOW TRUE
+      GIT_REPOSITORY https://github.com/google/benchmark.git GIT_TAG v1.7.1)
+    FetchContent_MakeAvailable(benchmark)
+  endif()
+endif()
+
+# Optional; nothing uses it yet.
+find_package(OpenMP COMPONENTS CXX QUIET)
+set(FIXQ_HAVE_OPENMP ${OpenMP_CXX_FOUND})
+message(STATUS "fixq: OpenMP found: ${FIXQ_HAVE_OPENMP}")

@@ -1,0 +1,73 @@
+# Data flows one way: a header under include/fixq/<dir>/ includes fixq headers of its own
+# level or lower. fixq/<dir>.hpp (e.g. fixq/core.hpp, gathering fixq/core/) has the level of
+# <dir>; the umbrella fixq/fixq.hpp may include anything.
+# Usage: cmake -DROOT=<repo>/include -P check_levels.cmake
+cmake_minimum_required(VERSION 3.20)
+
+set(level_core 0)
+set(level_simd 1)
+set(level_eigen 1)
+set(level_kernels 2)
+set(level_layers 3)
+set(level_model 4)
+set(level_train 4)
+set(level_io 4)
+
+if(NOT IS_DIRECTORY "${ROOT}/fixq")
+  message(FATAL_ERROR "check_levels: ROOT='${ROOT}' has no fixq/ directory")
+endif()
+
+# Level of the header fixq/<path> in `out`; empty when its directory has no level.
+function(fixq_level path out)
+  set(level "")
+  if(path STREQUAL "fixq/fixq.hpp")
+    set(level 99) # the umbrella: above every level
+  elseif(path MATCHES "^fixq/([^/.]+)(/|\\.[a-z]+$)")
+    set(level "${level_${CMAKE_MATCH_1}}")
+  endif()
+  set(${out} "${level}" PARENT_SCOPE)
+endfunction()
+
+file(GLOB_RECURSE headers RELATIVE "${ROOT}"
+     "${ROOT}/fixq/*.hpp" "${ROOT}/fixq/*.h" "${ROOT}/fixq/*.inl" "${ROOT}/fixq/*.ipp")
+list(SORT headers)
+set(errors "")
+foreach(header IN LISTS headers)
+  fixq_level("${header}" level)
+  if(level STREQUAL "")
+    list(APPEND errors "${header}: not in a directory with a level (move it, or give its directory a level at the top of ${CMAKE_CURRENT_LIST_FILE})")
+    continue()
+  endif()
+  get_filename_component(dir "${header}" DIRECTORY)
+  file(STRINGS "${ROOT}/${header}" lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[ \t]*#[ \t]*include[ \t]*<(fixq/[^>]+)>")
+      set(included "${CMAKE_MATCH_1}")
+    elseif(line MATCHES "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\"")
+      # A quoted include is relative to the including header, else to ROOT.
+      set(included "${CMAKE_MATCH_1}")
+      if(EXISTS "${ROOT}/${dir}/${included}")
+        get_filename_component(included "${ROOT}/${dir}/${included}" ABSOLUTE)
+        file(RELATIVE_PATH included "${ROOT}" "${included}")
+      endif()
+      if(NOT included MATCHES "^fixq/")
+        continue()
+      endif()
+    else()
+      continue()
+    endif()
+    fixq_level("${included}" included_level)
+    if(included_level STREQUAL "")
+      list(APPEND errors "${header}: includes <${included}>, which is not in a directory with a level")
+    elseif(included_level GREATER level)
+      list(APPEND errors "${header} (level ${level}) includes <${included}> (level ${included_level})")
+    endif()
+  endforeach()
+endforeach()
+
+list(LENGTH headers count)
+if(errors)
+  list(JOIN errors "\n  " text)
+  message(FATAL_ERROR "include levels violated:\n  ${text}")
+endif()
+message(STATUS "include levels ok (${count} headers)")

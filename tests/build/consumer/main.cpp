@@ -1,0 +1,3 @@
+#include <fixq/fixq.hpp>
+
+int main() { return 0; }
