@@ -51,7 +51,7 @@ if(FIXQ_BUILD_BENCH AND NOT TARGET benchmark::benchmark_main)
   endif()
 endif()
 
-# Optional; nothing uses it yet.
+# Optional. Not part of fixq::fixq; fixq's own tests and benchmarks use it (fixqDev.cmake).
 find_package(OpenMP COMPONENTS CXX QUIET)
 set(FIXQ_HAVE_OPENMP ${OpenMP_CXX_FOUND})
 message(STATUS "fixq: OpenMP found: ${FIXQ_HAVE_OPENMP}")
