@@ -6,10 +6,12 @@
 // as a code (integer Out) or as its value (floating Out, correctly rounded).
 //
 // Three lanes, chosen per call from the format and modes, each exact:
-//  - float lanes: float input, a saturating mode, 0 <= frac < 127 and codes
-//    within +-2^30: the branch-free float code of core/convert.hpp
-//    (code_branch_free; stochastic_to_int for Round::Stochastic, exact in
-//    32-bit integer lanes), which compilers vectorize 16 lanes wide;
+//  - float lanes: float input, float or integer output, a saturating mode,
+//    0 <= frac < 127 and codes within +-2^30 (+-2^24 for float output): with
+//    AVX-512 or AVX2, simd/quantize_f32.hpp in vector registers (immediate-mode
+//    rounding, Philox words generated in registers for Round::Stochastic);
+//    otherwise the branch-free float code of core/convert.hpp (code_branch_free,
+//    stochastic_to_int), which compilers vectorize for the target;
 //  - double lanes: codes within +-2^62 (and at most 53 bits for a floating
 //    output): the same branch-free scheme in double/int64, for every rounding
 //    (stochastic included, with Philox words from simd/philox.hpp) and every
@@ -41,7 +43,9 @@
 #include <fixq/core/random.hpp>
 #include <fixq/core/rounding.hpp>
 #include <fixq/kernels/parallel.hpp>
+#include <fixq/simd/native.hpp>
 #include <fixq/simd/philox.hpp>
+#include <fixq/simd/quantize_f32.hpp>
 
 namespace fixq {
 
@@ -156,8 +160,10 @@ Lanes choose_lanes(const Format& f, Overflow o) {
     constexpr std::uint64_t lim30 = std::uint64_t{1} << 30, lim62 = std::uint64_t{1} << 62;
     const auto neg_min = static_cast<std::uint64_t>(-static_cast<int128>(f.min_code()));
     // Codes strictly within the tame() limits, so a tamed value stays out of range.
-    if (std::same_as<In, float> && !std::same_as<Out, double> && saturating &&
-        f.frac >= 0 && f.frac < 127 && f.max_code() < lim30 && neg_min < lim30)
+    // A float output also needs codes within 2^24 (each converts to float exactly).
+    constexpr std::uint64_t lim_out = std::is_floating_point_v<Out> ? std::uint64_t{1} << 24 : lim30 - 1;
+    if (std::same_as<In, float> && (std::same_as<Out, float> || std::integral<Out>) && saturating &&
+        f.frac >= 0 && f.frac < 127 && f.max_code() <= lim_out && neg_min <= lim_out)
       return Lanes::Float;
     const bool out_exact = !std::is_floating_point_v<Out> || f.word <= 53;
     if (out_exact && f.max_code() < lim62 && neg_min < lim62) return Lanes::Double;
@@ -249,14 +255,25 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     // Random words only for Round::Stochastic (filled before use); a zeroed
     // placeholder otherwise, never read.
     constexpr bool stochastic = R == Round::Stochastic;
+    constexpr bool float_lanes = std::same_as<In, float> && (std::same_as<Out, float> || std::integral<Out>) &&
+                                 (O == Overflow::Saturate || O == Overflow::SaturateSymmetric ||
+                                  O == Overflow::SaturateZero);
+#if defined(FIXQ_SIMD_NATIVE)
+    if constexpr (float_lanes) {
+      if (lanes == Lanes::Float) {  // explicit SIMD; random words generated in registers
+        simd::quantize_f32<simd::Native, R, O>(src, dst, len, branch_free_plan<float, O>(f),
+                                               static_cast<float>(plan.lsb), seed, first_index + begin);
+        return;
+      }
+    }
+#endif
     std::array<std::uint32_t, stochastic ? kChunk : 1> random;
     if constexpr (stochastic)
       simd::random_u32_fill(seed, first_index + begin, random.data(), len);
     else
       random[0] = 0;
-    if (lanes == Lanes::Float) {
-      if constexpr (std::same_as<In, float> && !std::same_as<Out, double> &&
-                    (O == Overflow::Saturate || O == Overflow::SaturateSymmetric || O == Overflow::SaturateZero)) {
+    if constexpr (float_lanes) {
+      if (lanes == Lanes::Float) {
         chunk_float_lanes<R, O>(src, dst, len, plan, random.data());
         return;
       }

@@ -1,0 +1,140 @@
+// fixq/simd/vec_avx512.hpp - the AVX-512 vector operations fixq's kernels are written in.
+//
+// A thin layer over the intrinsics, in the spirit of gemmlowp's fixedpoint_*.h and
+// Eigen's packet math: the algorithms (simd/quantize_f32.hpp, simd/philox.hpp) are
+// written once against this vocabulary and instantiated for each ISA (see
+// vec_avx2.hpp for the other one). Every operation here is exact and independent
+// of the MXCSR rounding mode: rounding uses immediate modes, and conversions
+// between float and int32 either act on integral values or carry an explicit
+// rounding. Masked ("maskz") forms with a full mask are used where the plain
+// intrinsic would read _mm512_undefined_*(), which trips GCC 12's
+// -Wmaybe-uninitialized (GCC bug 105593).
+#ifndef FIXQ_SIMD_VEC_AVX512_HPP
+#define FIXQ_SIMD_VEC_AVX512_HPP
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
+#define FIXQ_SIMD_HAVE_AVX512 1
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <fixq/core/random.hpp>
+
+namespace fixq::simd {
+
+struct Avx512 {
+  static constexpr const char* name = "AVX-512";
+  static constexpr int lanes = 16;           // float / 32-bit lanes per vector
+  static constexpr int philox_in_flight = 8;  // independent Philox vectors per step (latency hiding)
+  using F = __m512;                          // 16 floats
+  using I = __m512i;                         // 16 int32 / uint32
+  using M = __mmask16;                       // one bit per lane
+  static constexpr M all = 0xFFFF;
+
+  // ---- float lanes
+  static F load(const float* p) { return _mm512_loadu_ps(p); }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F min(F a, F b) { return _mm512_maskz_min_ps(all, a, b); }  // b if either is NaN
+  static F max(F a, F b) { return _mm512_maskz_max_ps(all, a, b); }  // b if either is NaN
+  static F abs(F a) { return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff))); }
+  /// Round to an integral value; Mode is _MM_FROUND_TO_{NEAREST_INT,NEG_INF,POS_INF,ZERO}.
+  template <int Mode>
+  static F round(F a) { return _mm512_maskz_roundscale_ps(all, a, Mode | _MM_FROUND_NO_EXC); }
+  static M ordered(F a) { return _mm512_cmp_ps_mask(a, a, _CMP_ORD_Q); }
+  static M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M gt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static M eq(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  /// int32 of an integral float within the int32 range (exact).
+  static I to_int(F integral) { return _mm512_maskz_cvtps_epi32(all, integral); }
+  /// uint32 of an integral float in [0, 2^32) (exact).
+  static I to_uint(F integral) { return _mm512_maskz_cvttps_epu32(all, integral); }
+  /// float of an int32, rounded to nearest even whatever MXCSR says.
+  static F to_float(I a) { return _mm512_maskz_cvt_roundepi32_ps(all, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static void store(float* p, F a) { _mm512_storeu_ps(p, a); }
+
+  // ---- 32-bit integer lanes
+  static I load(const std::uint32_t* p) { return _mm512_loadu_si512(p); }
+  static I set1(std::int32_t v) { return _mm512_set1_epi32(v); }
+  static I zero() { return _mm512_setzero_si512(); }
+  static I add(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I add_if(M m, I a, I b) { return _mm512_mask_add_epi32(a, m, a, b); }  // m ? a + b : a
+  static I sub_if(M m, I a, I b) { return _mm512_mask_sub_epi32(a, m, a, b); }  // m ? a - b : a
+  static I negate_if(M m, I a) { return _mm512_mask_sub_epi32(a, m, _mm512_setzero_si512(), a); }
+  static I zero_unless(M m, I a) { return _mm512_maskz_mov_epi32(m, a); }
+  static I min(I a, I b) { return _mm512_maskz_min_epi32(all, a, b); }
+  static I max(I a, I b) { return _mm512_maskz_max_epi32(all, a, b); }
+  static M lt(I a, I b) { return _mm512_cmplt_epi32_mask(a, b); }
+  static M ult(I a, I b) { return _mm512_cmplt_epu32_mask(a, b); }
+  static M even(I a) { return _mm512_testn_epi32_mask(a, _mm512_set1_epi32(1)); }
+  static M mask_or(M a, M b) { return static_cast<M>(a | b); }
+  static M mask_and(M a, M b) { return static_cast<M>(a & b); }
+  static M mask_andnot(M a, M b) { return static_cast<M>(~a & b); }  // !a && b
+
+  /// Stores 16 int32 codes as Out (an integer type whose range holds every code).
+  template <class Out>
+  static void store_codes(Out* p, I c) {
+    static_assert(std::is_integral_v<Out>);
+    if constexpr (sizeof(Out) == 1)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_maskz_cvtepi32_epi8(all, c));
+    else if constexpr (sizeof(Out) == 2)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_maskz_cvtepi32_epi16(all, c));
+    else if constexpr (sizeof(Out) == 4)
+      _mm512_storeu_si512(p, c);
+    else {
+      // through memory: _mm512_castsi512_si256 trips GCC bug 105593 as well
+      alignas(64) std::int32_t codes[16];
+      _mm512_store_si512(codes, c);
+      _mm512_storeu_si512(p, _mm512_maskz_cvtepi32_epi64(0xFF, _mm256_load_si256(reinterpret_cast<const __m256i*>(codes))));
+      _mm512_storeu_si512(p + 8, _mm512_maskz_cvtepi32_epi64(0xFF, _mm256_load_si256(reinterpret_cast<const __m256i*>(codes + 8))));
+    }
+  }
+
+  // ---- Philox4x32-10 (core/random.hpp), four blocks per vector.
+  // A 128-bit lane holds one block {c0, c1, c2, c3}; the multipliers sit under c0
+  // and c2, so vpmuludq gives {lo(M0*c0), hi(M0*c0), lo(M1*c2), hi(M1*c2)} and a
+  // round maps {c0, c1, c2, c3} to {hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0}. The
+  // four output words of a block are the random words of four consecutive
+  // element indices, already in memory order.
+  struct PhiloxKeys {
+    I mult;
+    I round_key[philox::rounds];
+    explicit PhiloxKeys(std::uint64_t seed) {
+      const philox::Key key = philox::key_of(seed);
+      mult = _mm512_set4_epi32(0, static_cast<int>(philox::M1), 0, static_cast<int>(philox::M0));
+      for (int r = 0; r < philox::rounds; ++r)
+        round_key[r] = _mm512_set4_epi32(0, static_cast<int>(key[1] + static_cast<std::uint32_t>(r) * philox::W1), 0,
+                                         static_cast<int>(key[0] + static_cast<std::uint32_t>(r) * philox::W0));
+    }
+  };
+  /// out[v] = the 16 random words of elements 4 * (first_block + 4 v) ...,
+  /// for v < N (N vectors computed together: a round is a dependent
+  /// multiply-shuffle-XOR chain, so independent vectors hide its latency).
+  template <int N>
+  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out) {
+    const __m512i step = _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0);  // counters {b, 0} per 128-bit lane
+    I s[N];
+    for (int v = 0; v < N; ++v)
+      s[v] = _mm512_maskz_add_epi64(0x55, _mm512_set1_epi64(static_cast<long long>(first_block + 4 * static_cast<unsigned>(v))), step);
+    for (int r = 0; r < philox::rounds; ++r) {
+      for (int v = 0; v < N; ++v) {
+        const __m512i prod = _mm512_maskz_mul_epu32(0xFF, s[v], k.mult);
+        const __m512i swapped = _mm512_maskz_shuffle_epi32(all, prod, _MM_PERM_ABCD);  // {hi1, lo1, hi0, lo0}
+        const __m512i odd = _mm512_maskz_srli_epi64(0xFF, s[v], 32);                   // {c1, 0, c3, 0}
+        s[v] = _mm512_ternarylogic_epi32(swapped, odd, k.round_key[r], 0x96);          // three-way XOR
+      }
+    }
+    for (int v = 0; v < N; ++v) out[v] = s[v];
+  }
+  static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
+};
+
+}  // namespace fixq::simd
+
+#endif  // AVX-512 F/BW/DQ/VL
+#endif  // FIXQ_SIMD_VEC_AVX512_HPP
