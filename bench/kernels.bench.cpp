@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <fixq/kernels/quantize_span.hpp>
+#include <fixq/simd/philox.hpp>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -99,6 +100,21 @@ void BM_fixq(benchmark::State& state) {
   set_items(state, n);
 }
 
+// The random words of Round::Stochastic alone: Philox4x32-10 into a buffer in cache.
+void BM_philox(benchmark::State& state) {
+  const auto n = state.range(0);
+  std::vector<std::uint32_t> out(static_cast<std::size_t>(n));
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    fixq::simd::random_u32_fill(42, first, out.data(), out.size());
+    first += static_cast<std::uint64_t>(n);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(fixq::simd::isa_name());
+}
+
 void sizes_threads(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {kSmall, kLarge})
     for (std::int64_t t : {1, 2}) b->Args({n, t});
@@ -113,6 +129,7 @@ void sizes_only(benchmark::internal::Benchmark* b) {
 
 using fixq::Round;
 BENCHMARK(BM_memcpy)->Name("memcpy")->Apply(sizes_threads);
+BENCHMARK(BM_philox)->Name("philox_fill")->Arg(4096)->UseRealTime();
 BENCHMARK(BM_naive<float>)->Name("naive_nearbyint/f32")->Apply(sizes_only);
 BENCHMARK(BM_naive<std::int8_t>)->Name("naive_nearbyint/i8")->Apply(sizes_only);
 BENCHMARK(BM_fixq<Round::NearestEven, float>)->Name("fixq/NearestEven/f32")->Apply(sizes_threads);

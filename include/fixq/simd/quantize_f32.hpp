@@ -11,6 +11,9 @@
 // Rounding without the FPU rounding mode:
 //  - Floor, Ceil, TowardZero, NearestEven: one vroundps/vrndscaleps with an
 //    immediate mode;
+//  - NearestAway: trunc(yc + copysign(1/2 - 2^-25, yc)) with an embedded
+//    round-to-nearest sum (AVX-512), or t + trunc(2 r) with t = trunc(yc) and
+//    r = yc - t (all exact; AVX2);
 //  - the other nearest modes: t = trunc(yc) and r = yc - t (exact: same sign,
 //    Sterbenz), so |r| > 1/2 moves t one step away from zero, |r| == 1/2 is an
 //    exact tie resolved by the mode;
@@ -44,13 +47,14 @@ inline constexpr bool f32_kernel_output = std::is_same_v<Out, float> || (std::is
 /// Vector constants of one call.
 template <class V>
 struct F32Consts {
-  typename V::F scale, limit, neg_limit, half, zero, two32, lsb;
+  typename V::F scale, limit, neg_limit, half, below_half, zero, two32, lsb;
   typename V::I lo, hi, one;
   F32Consts(const BranchFreePlan<float>& p, float lsb_value)
       : scale(V::set1(p.scale)),
         limit(V::set1(0x1p30f)),
         neg_limit(V::set1(-0x1p30f)),
         half(V::set1(0.5f)),
+        below_half(V::set1(0x1.fffffep-2f)),
         zero(V::set1(0.0f)),
         two32(V::set1(0x1p32f)),
         lsb(V::set1(lsb_value)),
@@ -78,6 +82,17 @@ inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts
     c = V::to_int(V::template round<_MM_FROUND_TO_ZERO>(yc));
   } else if constexpr (R == Round::NearestEven) {
     c = V::to_int(V::template round<_MM_FROUND_TO_NEAREST_INT>(yc));
+  } else if constexpr (R == Round::NearestAway && V::has_add_nearest) {
+    // trunc(yc + copysign(1/2 - 2^-25, yc)) with the sum rounded to nearest even:
+    // equals round-half-away for every float of magnitude <= 2^30 (checked for all
+    // of them; the RN sum of a value just below a tie stays below the next integer).
+    c = V::to_int(V::template round<_MM_FROUND_TO_ZERO>(V::add_nearest(yc, V::copysign(k.below_half, yc))));
+  } else if constexpr (R == Round::NearestAway) {
+    // t + trunc(2 r): 2 r is exact, |2 r| >= 1 exactly when |r| >= 1/2; the sum is
+    // exact (|t| < 2^24 or r == 0).
+    const F t = V::template round<_MM_FROUND_TO_ZERO>(yc);
+    const F r = V::sub(yc, t);
+    c = V::to_int(V::add(t, V::template round<_MM_FROUND_TO_ZERO>(V::add(r, r))));
   } else {
     const F t = V::template round<_MM_FROUND_TO_ZERO>(yc);
     const F r = V::sub(yc, t);  // exact; |r| < 1 with the sign of y (or +0)
@@ -93,7 +108,6 @@ inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts
       const M above = V::gt(a, k.half);
       const M tie = V::eq(a, k.half);
       M away;  // move from t one step away from zero
-      if constexpr (R == Round::NearestAway) away = V::mask_or(above, tie);
       if constexpr (R == Round::NearestZero) away = above;
       if constexpr (R == Round::NearestUp) away = V::mask_or(above, V::mask_andnot(neg, tie));
       if constexpr (R == Round::NearestDown) away = V::mask_or(above, V::mask_and(neg, tie));

@@ -31,7 +31,9 @@ struct Avx2 {
   static F load(const float* p) { return _mm256_loadu_ps(p); }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static constexpr bool has_add_nearest = false;  // no embedded rounding: vaddps obeys MXCSR
   static F min(F a, F b) { return _mm256_min_ps(a, b); }  // b if either is NaN
   static F max(F a, F b) { return _mm256_max_ps(a, b); }  // b if either is NaN
   static F abs(F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }

@@ -38,7 +38,16 @@ struct Avx512 {
   static F load(const float* p) { return _mm512_loadu_ps(p); }
   static F set1(float v) { return _mm512_set1_ps(v); }
   static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
   static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  /// a + b rounded to nearest even whatever MXCSR says (embedded rounding).
+  static constexpr bool has_add_nearest = true;
+  static F add_nearest(F a, F b) { return _mm512_maskz_add_round_ps(all, a, b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  /// |magnitude| with the sign of sign.
+  static F copysign(F magnitude, F sign) {
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(sign), _mm512_castps_si512(magnitude),
+                                                         _mm512_set1_epi32(static_cast<int>(0x80000000u)), 0xE4));  // C ? A : B
+  }
   static F min(F a, F b) { return _mm512_maskz_min_ps(all, a, b); }  // b if either is NaN
   static F max(F a, F b) { return _mm512_maskz_max_ps(all, a, b); }  // b if either is NaN
   static F abs(F a) { return _mm512_castsi512_ps(_mm512_and_epi32(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff))); }
