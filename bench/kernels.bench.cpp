@@ -112,7 +112,7 @@ void BM_philox(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n);
-  state.SetLabel(fixq::simd::isa_name());
+  state.SetLabel(fixq::simd::philox_isa_name());
 }
 
 void sizes_threads(benchmark::internal::Benchmark* b) {

@@ -2,7 +2,7 @@
 //
 // This file is compiled three times (tests/simd/CMakeLists.txt): with the build's
 // flags (-march=native: AVX-512 on the CI machine), for AVX2 (-march=haswell) and for
-// baseline x86-64 with FIXQ_NO_EXPLICIT_SIMD (the portable loops). Each build tests
+// baseline x86-64 (the portable float loops; Philox in SSE2). Each build tests
 // the code its ISA selects:
 //  - fixq::simd::quantize_f32<Native, R, O, Out> (simd/quantize_f32.hpp), or the
 //    portable detail::chunk_float_lanes of kernels/quantize_span.hpp;
@@ -180,7 +180,7 @@ TEST_CASE("float lanes: every length and start index around the vector width", "
 }
 
 TEST_CASE("random_u32_fill equals random_u32 for every start and length", "[simd][random]") {
-  INFO("ISA: " << fixq::simd::isa_name());
+  INFO("ISA: " << fixq::simd::philox_isa_name());
   std::size_t bad = 0;
   for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{42}, ~std::uint64_t{0}})
     for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{1000},

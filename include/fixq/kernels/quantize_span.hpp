@@ -10,8 +10,8 @@
 //    0 <= frac < 127 and codes within +-2^30 (+-2^24 for float output): with
 //    AVX-512 or AVX2, simd/quantize_f32.hpp in vector registers (immediate-mode
 //    rounding, Philox words generated in registers for Round::Stochastic);
-//    otherwise the branch-free float code of core/convert.hpp (code_branch_free,
-//    stochastic_to_int), which compilers vectorize for the target;
+//    otherwise the branch-free float code of core/convert.hpp (code_branch_free;
+//    stochastic_to_int in double), which compilers vectorize for the target;
 //  - double lanes: codes within +-2^62 (and at most 53 bits for a floating
 //    output): the same branch-free scheme in double/int64, for every rounding
 //    (stochastic included, with Philox words from simd/philox.hpp) and every
@@ -78,27 +78,6 @@ inline std::int64_t stochastic_to_int(double y, std::uint32_t u) {
   const double threshold = static_cast<double>(1 - neg) - static_cast<double>(u) * 0x1p-32;
   const std::int64_t up = std::bit_cast<std::int64_t>(static_cast<double>(r - threshold)) >= 0;
   return t - neg + up;
-}
-
-/// The same for float y (|y| < 2^30) in 32-bit integer lanes, exact: with
-/// r = y - trunc(y) = +-m * 2^-s (m the 24-bit significand), floor(f * 2^32)
-/// for f = r >= 0 is m >> (s - 32), and for r < 0 (f = 1 + r) up iff
-/// u > ceil(|r| * 2^32) - 1 = (m - 1) >> (s - 32). Shifts are clamped to [0, 31]
-/// (m < 2^24, so larger shifts give 0 anyway); s < 32 only for |r| >= 2^-8.
-inline std::int32_t stochastic_to_int(float y, std::uint32_t u) {
-  const auto t = static_cast<std::int32_t>(y);
-  const float r = y - static_cast<float>(t);
-  const auto rb = std::bit_cast<std::uint32_t>(r);
-  const std::uint32_t neg = (rb >> 31) & ((rb & 0x7fffffffu) != 0);
-  const auto e = static_cast<std::int32_t>((rb >> 23) & 0xff);                 // biased exponent
-  const std::uint32_t m = (rb & 0x7fffffu) | (e != 0 ? 0x800000u : 0u);        // significand
-  const std::int32_t s = (e != 0 ? 150 - e : 149) - 32;                        // |r| * 2^32 = m * 2^-s
-  const std::uint32_t left = static_cast<std::uint32_t>(std::clamp(-s, 0, 31));
-  const std::uint32_t right = static_cast<std::uint32_t>(std::clamp(s, 0, 31));
-  const std::uint32_t frac32 = (m << left) >> right;                              // floor(r * 2^32), r >= 0
-  const std::uint32_t c_m1 = left ? (m << left) - 1 : (m - 1) >> right;            // ceil(|r| * 2^32) - 1, r < 0
-  const std::uint32_t up = neg ? static_cast<std::uint32_t>(u > c_m1) : static_cast<std::uint32_t>(u + frac32 < u);
-  return t - static_cast<std::int32_t>(neg) + static_cast<std::int32_t>(up);
 }
 
 /// Constants of one call, hoisted out of the element loops.
@@ -179,7 +158,8 @@ void chunk_float_lanes(const float* in, Out* out, std::size_t n, const SpanPlan&
   for (std::size_t i = 0; i < n; ++i) {
     std::int32_t c;
     if constexpr (R == Round::Stochastic) {
-      c = stochastic_to_int(tame(in[i] * plan.scale), random[i]);
+      // in double: exact (|y| <= 2^30) and branch-free
+      c = static_cast<std::int32_t>(stochastic_to_int(static_cast<double>(tame(in[i] * plan.scale)), random[i]));
       if constexpr (O == Overflow::SaturateZero)
         c = ((c < plan.lo) | (c > plan.hi)) ? 0 : c;
       else
