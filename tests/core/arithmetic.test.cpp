@@ -16,7 +16,11 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <support/failures.hpp>
+#include <support/fixed_codes.hpp>
 #include <support/fixed_printer.hpp>
+#include <support/int128.hpp>
+#include <support/int128_reference.hpp>
 #include <type_traits>
 #include <utility>
 
@@ -26,7 +30,19 @@ using fixq::Fixed;
 using fixq::Overflow;
 using fixq::Round;
 using fixq::UFixed;
-__extension__ typedef __int128 i128;
+using fixq_test::Failures;
+using fixq_test::from_code;
+using fixq_test::hi_code;
+using fixq_test::i128;
+using fixq_test::i128_text;
+using fixq_test::lo_code;
+using fixq_test::p2;
+using fixq_test::random_code;
+using fixq_test::ref_narrow;
+using fixq_test::ref_round;
+using fixq_test::require_none;
+using fixq_test::Target;
+using fixq_test::target_of;
 
 static_assert(std::numeric_limits<long double>::digits >= 64,
               "the comparison reference needs a long double holding every 64-bit code");
@@ -34,58 +50,6 @@ static_assert(std::numeric_limits<long double>::digits >= 64,
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-std::string text(i128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  __extension__ unsigned __int128 m =
-      neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string s;
-  for (; m != 0; m /= 10) s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
-  return neg ? "-" + s : s;
-}
-
-/// The T whose code is `code` (for every T, including UFixed<64, F>).
-template <class T>
-T make(i128 code) {
-  if constexpr (!T::is_signed && T::word == 64)
-    return T::from_raw(static_cast<std::uint64_t>(code));
-  else
-    return T::from_raw(static_cast<std::int64_t>(code));
-}
-
-/// Smallest and largest code of T as 128-bit integers, from the definition
-/// (two's complement or plain binary of `word` bits).
-template <class T>
-constexpr i128 lo_code() {
-  return T::is_signed ? -(static_cast<i128>(1) << (T::word - 1)) : 0;
-}
-template <class T>
-constexpr i128 hi_code() {
-  return T::is_signed ? (static_cast<i128>(1) << (T::word - 1)) - 1
-                      : (static_cast<i128>(1) << T::word) - 1;
-}
-
-/// Counts mismatches inside a big loop and keeps the first one's description
-/// (built only on failure): one Catch assertion per loop instead of millions
-/// keeps the sanitizer build fast.
-struct Failures {
-  long count = 0;
-  long checked = 0;
-  std::string first;
-  template <class Describe>
-  void expect(bool ok, Describe&& what) {
-    ++checked;
-    if (!ok && count++ == 0) first = what();
-  }
-};
-
-void require_none(const Failures& f, const std::string& context) {
-  INFO(context);
-  INFO("first mismatch: " << f.first);
-  CHECK(f.count == 0);
-  CHECK(f.checked > 0);
-}
 
 /// Common scale for the small exhaustive formats: every frac used there (and
 /// every frac of a product of two of them) is <= K, and every value times 2^K
@@ -105,8 +69,8 @@ struct Origin {
   i128 cb = 0;
   bool binary = false;
   std::string describe() const {
-    std::string t = std::string(op) + ", a = " + fa.name() + " code " + text(ca);
-    if (binary) t += ", b = " + fb.name() + " code " + text(cb);
+    std::string t = std::string(op) + ", a = " + fa.name() + " code " + i128_text(ca);
+    if (binary) t += ", b = " + fb.name() + " code " + i128_text(cb);
     return t;
   }
 };
@@ -127,7 +91,7 @@ void verify_exact(Failures& f, const fixq::Format& fr, i128 code, double value, 
                   const Origin& o) {
   const bool ok = at_K(code, fr.frac) == ref && value == std::ldexp(static_cast<double>(ref), -K);
   f.expect(ok, [&] {
-    return o.describe() + ": got " + fr.name() + " code " + text(code) + " = " +
+    return o.describe() + ": got " + fr.name() + " code " + i128_text(code) + " = " +
            fixq::exact_decimal(code, fr.frac) + ", want " + fixq::exact_decimal(ref, K);
   });
 }
@@ -232,12 +196,12 @@ void check_all_pairs() {
   static_assert(A::frac <= K && B::frac <= K && A::frac + B::frac <= K);
   Failures f;
   for (i128 ca = lo_code<A>(); ca <= hi_code<A>(); ++ca) {
-    const A a = make<A>(ca);
+    const A a = from_code<A>(ca);
     const i128 va = at_K(ca, A::frac);  // the value of a in units of 2^-K
     check_exact(f, -a, -va, origin<A>("-a", ca));
     check_exact(f, +a, va, origin<A>("+a", ca));
     for (i128 cb = lo_code<B>(); cb <= hi_code<B>(); ++cb) {
-      const B b = make<B>(cb);
+      const B b = from_code<B>(cb);
       const i128 vb = at_K(cb, B::frac);
       check_exact(f, a + b, va + vb, origin<A, B>("a + b", ca, cb));
       check_exact(f, b + a, va + vb, origin<A, B>("b + a", ca, cb));
@@ -260,7 +224,7 @@ void check_all_pairs() {
     }
   }
   for (i128 cb = lo_code<B>(); cb <= hi_code<B>(); ++cb)
-    check_exact(f, -make<B>(cb), -at_K(cb, B::frac), origin<B>("-b", cb));
+    check_exact(f, -from_code<B>(cb), -at_K(cb, B::frac), origin<B>("-b", cb));
   require_none(f, "A = " + A::format().name() + ", B = " + B::format().name());
 }
 
@@ -290,34 +254,13 @@ TEST_CASE("arithmetic: + - * and unary - are exact for all pairs of small format
 // Random wide operands (results of up to 64 bits) against 128-bit references.
 // ---------------------------------------------------------------------------
 
-/// A random code of T: one draw in 2 is a boundary code (min, min + 1, -1, 0,
-/// 1, max - 1, max, clamped into range), the rest uniform over all codes.
-template <class T>
-i128 random_code(std::mt19937_64& g) {
-  constexpr i128 lo = lo_code<T>(), hi = hi_code<T>();
-  const std::uint64_t pick = g() % 14;
-  if (pick < 7) {
-    const i128 special[] = {lo, lo + 1, -1, 0, 1, hi - 1, hi};
-    const i128 c = special[pick];
-    return c < lo ? lo : c > hi ? hi : c;
-  }
-  std::uint64_t bits = g();
-  if (T::word < 64) bits &= (std::uint64_t{1} << (T::word % 64)) - 1;
-  i128 c = bits;
-  if (T::is_signed && c > hi) c -= static_cast<i128>(1) << T::word;  // two's complement
-  return c;
-}
-
-/// 2^n as a 128-bit integer.
-constexpr i128 p2(int n) { return static_cast<i128>(1) << n; }
-
 /// Checks a result's code and its (exact, long double) value against the expected code.
 void verify_code(Failures& f, const fixq::Format& fr, i128 code, long double value, i128 want,
                  const Origin& o) {
   const long double want_value = std::ldexp(static_cast<long double>(want), -fr.frac);
   f.expect(code == want && value == want_value, [&] {
-    return o.describe() + ": got " + fr.name() + " code " + text(code) + ", want code " +
-           text(want);
+    return o.describe() + ": got " + fr.name() + " code " + i128_text(code) + ", want code " +
+           i128_text(want);
   });
 }
 template <class T>
@@ -337,8 +280,8 @@ void check_wide_additive(std::uint64_t seed) {
   Failures f;
   for (int i = 0; i < wide_draws; ++i) {
     const i128 ca = random_code<A>(g), cb = random_code<B>(g);
-    const A a = make<A>(ca);
-    const B b = make<B>(cb);
+    const A a = from_code<A>(ca);
+    const B b = from_code<B>(cb);
     // both codes brought to the result's LSB 2^-F
     const i128 sa = ca * p2(Sum::frac - A::frac), sb = cb * p2(Sum::frac - B::frac);
     check_code(f, a + b, sa + sb, origin<A, B>("a + b", ca, cb));
@@ -356,8 +299,8 @@ void check_wide_product(std::uint64_t seed) {
   Failures f;
   for (int i = 0; i < wide_draws; ++i) {
     const i128 ca = random_code<A>(g), cb = random_code<B>(g);
-    const A a = make<A>(ca);
-    const B b = make<B>(cb);
+    const A a = from_code<A>(ca);
+    const B b = from_code<B>(cb);
     check_code(f, a * b, ca * cb, origin<A, B>("a * b", ca, cb));
     check_code(f, b * a, ca * cb, origin<A, B>("b * a", ca, cb));
   }
@@ -371,7 +314,7 @@ void check_wide_negation(std::uint64_t seed) {
   Failures f;
   for (int i = 0; i < wide_draws; ++i) {
     const i128 ca = random_code<A>(g);
-    check_code(f, -make<A>(ca), -ca, origin<A>("-a", ca));
+    check_code(f, -from_code<A>(ca), -ca, origin<A>("-a", ca));
   }
   require_none(f, "-" + A::format().name());
 }
@@ -422,8 +365,8 @@ long double exact_value(i128 code, int frac) {
 
 template <class A, class B>
 void check_comparisons(Failures& f, i128 ca, i128 cb, const char* what) {
-  const A a = make<A>(ca);
-  const B b = make<B>(cb);
+  const A a = from_code<A>(ca);
+  const B b = from_code<B>(cb);
   const long double va = exact_value(ca, A::frac), vb = exact_value(cb, B::frac);
   const std::strong_ordering want = va < vb   ? std::strong_ordering::less
                                     : va > vb ? std::strong_ordering::greater
@@ -539,78 +482,10 @@ TEST_CASE("arithmetic: comparisons across formats", "[arithmetic][compare]") {
 // Compound assignment: the exact result converted back to the left type.
 // ---------------------------------------------------------------------------
 
-/// round(num / 2^shift) under r, written from the contract (shift >= 0).
-i128 ref_round(i128 num, int shift, Round r) {
-  const i128 den = p2(shift);
-  i128 n = num / den, rem = num % den;  // C++ truncates; make it floor
-  if (rem < 0) {
-    n -= 1;
-    rem += den;
-  }
-  if (rem == 0) return n;
-  const bool below = 2 * rem < den, tie = 2 * rem == den;
-  // at a tie the candidates are n and n + 1; pick by the mode's rule
-  const auto nearest = [&](i128 at_tie) { return below ? n : tie ? at_tie : n + 1; };
-  const i128 away = n >= 0 ? n + 1 : n;    // the candidate farther from zero
-  const i128 toward = n >= 0 ? n : n + 1;  // the candidate closer to zero
-  const i128 even = n % 2 == 0 ? n : n + 1;
-  switch (r) {
-    case Round::Floor:
-      return n;
-    case Round::Ceil:
-      return n + 1;
-    case Round::TowardZero:
-      return toward;
-    case Round::NearestUp:
-      return nearest(n + 1);
-    case Round::NearestDown:
-      return nearest(n);
-    case Round::NearestAway:
-      return nearest(away);
-    case Round::NearestZero:
-      return nearest(toward);
-    case Round::NearestEven:
-      return nearest(even);
-    case Round::NearestOdd:
-      return nearest(even == n ? n + 1 : n);
-    case Round::Stochastic:
-      break;
-  }
-  throw std::logic_error("ref_round: not a deterministic mode");
-}
-
-/// The left-hand type of a compound assignment, as run-time values (so that the
-/// checks below are plain functions and the 135 types only instantiate the loop).
-struct Target {
-  fixq::Format format;
-  Round round;
-  Overflow overflow;
-  i128 lo, hi;  // smallest and largest code, from the definition of a word-bit code
-};
-
-/// The code of the rounded integer v under t's Overflow; nullopt = throws.
-std::optional<i128> ref_narrow(i128 v, const Target& t) {
-  const bool fits = v >= t.lo && v <= t.hi;
-  switch (t.overflow) {
-    case Overflow::Saturate:
-      return v < t.lo ? t.lo : v > t.hi ? t.hi : v;
-    case Overflow::SaturateSymmetric: {
-      const i128 sym_lo = t.format.is_signed ? -t.hi : t.lo;  // the min code is never produced
-      return v < sym_lo ? sym_lo : v > t.hi ? t.hi : v;
-    }
-    case Overflow::SaturateZero:
-      return fits ? v : 0;
-    case Overflow::Wrap: {
-      const i128 m = p2(t.format.word);
-      i128 r = ((v % m) + m) % m;  // v mod 2^word, in [0, 2^word)
-      if (t.format.is_signed && r > t.hi) r -= m;
-      return r;
-    }
-    case Overflow::Throw:
-      return fits ? std::optional<i128>(v) : std::nullopt;
-  }
-  return std::nullopt;
-}
+// The left-hand type is a Target (run-time values), so that the checks below
+// are plain functions and the 135 types only instantiate the loop; the exact
+// result is rounded and narrowed by ref_round and ref_narrow
+// (support/int128_reference.hpp).
 
 /// Checks x op= y (x of format t, code cx; y of format fy, code cy) which gave
 /// `got` (nullopt: threw fixq::overflow_error).
@@ -620,13 +495,13 @@ void verify_compound(Failures& f, const Target& t, i128 cx, const fixq::Format& 
   const i128 exact = op == '+'   ? vx + vy
                      : op == '-' ? vx - vy
                                  : cx * cy * p2(K - t.format.frac - fy.frac);  // value * 2^K
-  const std::optional<i128> want = ref_narrow(ref_round(exact, K - t.format.frac, t.round), t);
+  const std::optional<i128> want = ref_narrow(ref_round(exact, p2(K - t.format.frac), t.round), t);
   f.expect(got == want, [&] {
     const auto show = [](const std::optional<i128>& c) {
-      return c ? text(*c) : std::string("throw");
+      return c ? i128_text(*c) : std::string("throw");
     };
-    return t.format.name() + " code " + text(cx) + " " + std::string(1, op) + "= " + fy.name() +
-           " code " + text(cy) + " (" + std::string(fixq::to_string(t.round)) + ", " +
+    return t.format.name() + " code " + i128_text(cx) + " " + std::string(1, op) + "= " + fy.name() +
+           " code " + i128_text(cy) + " (" + std::string(fixq::to_string(t.round)) + ", " +
            std::string(fixq::to_string(t.overflow)) + "): got " + show(got) + ", want " +
            show(want);
   });
@@ -635,8 +510,8 @@ void verify_compound(Failures& f, const Target& t, i128 cx, const fixq::Format& 
 /// x op= y for the codes cx, cy; nullopt when it threw fixq::overflow_error.
 template <class X, class Y>
 std::optional<i128> run_compound(char op, i128 cx, i128 cy) {
-  const Y y = make<Y>(cy);
-  X x = make<X>(cx);
+  const Y y = from_code<Y>(cy);
+  X x = from_code<X>(cx);
   try {
     if (op == '+') x += y;
     if (op == '-') x -= y;
@@ -651,7 +526,7 @@ std::optional<i128> run_compound(char op, i128 cx, i128 cy) {
 /// x op= y for all codes of X (small, deterministic Round) and Y.
 template <class X, class Y>
 void check_compound_exhaustive(Failures& f) {
-  const Target t{X::format(), X::rounding, X::overflow, lo_code<X>(), hi_code<X>()};
+  const Target t = target_of<X>();
   for (i128 cx = lo_code<X>(); cx <= hi_code<X>(); ++cx)
     for (i128 cy = lo_code<Y>(); cy <= hi_code<Y>(); ++cy)
       for (const char op : {'+', '-', '*'})
@@ -662,7 +537,7 @@ void check_compound_exhaustive(Failures& f) {
 template <class X, class Y>
 void check_compound_random(Failures& f, std::uint64_t seed) {
   constexpr bool with_product = X::word + Y::word <= 64;
-  const Target t{X::format(), X::rounding, X::overflow, lo_code<X>(), hi_code<X>()};
+  const Target t = target_of<X>();
   std::mt19937_64 g(seed);
   for (int i = 0; i < 3000; ++i) {
     const i128 cx = random_code<X>(g), cy = random_code<Y>(g);

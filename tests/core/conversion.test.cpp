@@ -20,6 +20,7 @@
 #include <catch2/catch.hpp>
 #include <fixq/core.hpp>
 
+#include "support/conversion_checks.hpp"
 #include "support/fixed_printer.hpp"
 #include "support/reference.hpp"
 
@@ -31,49 +32,16 @@ using fixq_test::i128;
 using fixq_test::RefCode;
 using fixq_test::TargetFormat;
 
-/// Every mode of one format, on the grid and the special values.
-template <int... Words>
-long long check_double_inputs() {
-  fixq_test::Tally tally;
-  fixq_test::for_each_small_format<Words...>([&]<int W, int F, bool S>() {
-    const TargetFormat f(W, F, S);
-    const fixq_test::Column<double> col("double", fixq_test::grid_and_specials<double>(f), f);
-    fixq_test::for_each_mode([&]<Round R, Overflow O>() {
-      col.check(&fixq_test::observe<fixq::Fixed<W, F, R, O, S>, double>, f, R, O, tally);
-    });
-  });
-  tally.report();
-  return tally.comparisons;
-}
-
 /// to_double / to_float (and the explicit casts) of every code of a format.
 template <int... Words>
 long long check_to_floating() {
   fixq_test::Tally tally;
   fixq_test::for_each_small_format<Words...>([&]<int W, int F, bool S>() {
     using Fx = fixq::Fixed<W, F, Round::NearestEven, Overflow::Saturate, S>;
-    const auto lo = static_cast<std::int64_t>(Fx::format().min_code());
-    const auto hi = static_cast<std::int64_t>(Fx::format().max_code());
-    for (std::int64_t c = lo; c <= hi; ++c) {
-      const Fx x = Fx::from_raw(c);
-      const double d = fixq_test::to_floating_ref<double>(c, F);
-      const float fl = fixq_test::to_floating_ref<float>(c, F);
-      // The two references agree; the values are exact here (at most 8 bits).
-      const bool refs_ok = fixq_test::same_floating(d, fixq_test::to_floating_via_long_double<double>(c, F)) &&
-                           fixq_test::same_floating(fl, fixq_test::to_floating_via_long_double<float>(c, F)) &&
-                           d == std::ldexp(static_cast<double>(c), -F);
-      const bool ok = fixq_test::same_floating(x.to_double(), d) &&
-                      fixq_test::same_floating(static_cast<double>(x), d) &&
-                      fixq_test::same_floating(x.to_float(), fl) &&
-                      fixq_test::same_floating(static_cast<float>(x), fl) &&
-                      x.to_long_double() == std::ldexp(static_cast<long double>(c), -F);
-      tally.comparisons += 5;
-      if (!refs_ok || !ok)
-        tally.fail(fixq_test::format_name(W, F, S) + " code " + std::to_string(c) +
-                   ": to_double " + fixq_test::text(x.to_double()) + ", to_float " +
-                   fixq_test::text(x.to_float()) + ", expected " + fixq_test::text(d) + " / " +
-                   fixq_test::text(fl) + (refs_ok ? "" : " (references disagree)"));
-    }
+    std::vector<i128> codes;
+    for (i128 c = Fx::format().min_code(); c <= Fx::format().max_code(); ++c) codes.push_back(c);
+    // The values are exact here (at most 8 bits): checked against ldexp too.
+    fixq_test::check_to_floating(&fixq_test::floating_views<Fx>, W, F, S, codes, true, tally);
   });
   tally.report();
   return tally.comparisons;
@@ -139,6 +107,40 @@ constexpr std::array<std::int64_t, n_probe> core_codes_of(const std::array<doubl
   return out;
 }
 
+/// fixq::code_from_floating at run time (a template of the modes only).
+template <Round R, Overflow O>
+std::int64_t core_code(double x, const fixq::Format& f) {
+  return static_cast<std::int64_t>(fixq::code_from_floating<R, O>(x, f));
+}
+
+/// The constant-evaluated codes of one mode (through Fixed and through
+/// code_from_floating) against the same conversions at run time and against
+/// the reference, for every input of the column.
+void check_against_run_time(const fixq_test::Column<double>& col, const TargetFormat& f, Round r,
+                            Overflow o, const std::int64_t* at_compile_time,
+                            const std::int64_t* core_at_compile_time,
+                            RefCode (*fixed_at_run_time)(double),
+                            std::int64_t (*core_at_run_time)(double, const fixq::Format&),
+                            const fixq::Format& format, fixq_test::Tally& tally) {
+  for (std::size_t k = 0; k < col.values.size(); ++k) {
+    volatile double opaque = col.values[k];  // keeps the run-time calls at run time
+    const double x = opaque;
+    const RefCode runtime = fixed_at_run_time(x);
+    const std::int64_t core_runtime = core_at_run_time(x, format);
+    const RefCode& want = col.expected[k].at[fixq_test::mode_index(r, o)];
+    tally.comparisons += 3;
+    if (!(runtime == RefCode{false, at_compile_time[k]}) ||
+        !(want == RefCode{false, core_at_compile_time[k]}) ||
+        !(want == RefCode{false, core_runtime}))
+      tally.fail(fixq_test::mode_name(f, r, o) + " " + fixq_test::text(col.values[k]) +
+                 ": Fixed gives " + std::to_string(at_compile_time[k]) +
+                 " in constant evaluation and " + runtime.text() +
+                 " at run time; code_from_floating gives " +
+                 std::to_string(core_at_compile_time[k]) + " and " +
+                 std::to_string(core_runtime) + "; expected " + want.text());
+  }
+}
+
 /// Constant-evaluated codes for every non-throwing mode of a format, checked
 /// against the run-time conversion and the reference.
 template <int W, int F, bool S>
@@ -148,31 +150,16 @@ long long check_constant_evaluation() {
   const fixq_test::Column<double> col("double", std::vector<double>(in.begin(), in.end()), f);
   fixq_test::Tally tally;
   fixq_test::for_each_mode([&]<Round R, Overflow O>() {
+    using Fx = fixq::Fixed<W, F, R, O, S>;
     if constexpr (O != Overflow::Throw) {  // a throw is not a constant expression
-      using Fx = fixq::Fixed<W, F, R, O, S>;
       static constexpr std::array<std::int64_t, n_probe> at_compile_time = codes_of<Fx>(in);
       static constexpr std::array<std::int64_t, n_probe> core_at_compile_time =
           core_codes_of<R, O>(in, Fx::format());
-      for (std::size_t k = 0; k < in.size(); ++k) {
-        volatile double opaque = in[k];  // keeps the run-time calls at run time
-        const double x = opaque;
-        const RefCode runtime = fixq_test::observe<Fx, double>(x);
-        const auto core_runtime =
-            static_cast<std::int64_t>(fixq::code_from_floating<R, O>(x, Fx::format()));
-        const RefCode& want = col.expected[k].at[fixq_test::mode_index(R, O)];
-        tally.comparisons += 3;
-        if (!(runtime == RefCode{false, at_compile_time[k]}) ||
-            !(want == RefCode{false, core_at_compile_time[k]}) ||
-            !(want == RefCode{false, core_runtime}))
-          tally.fail(fixq_test::mode_name(f, R, O) + " " + fixq_test::text(in[k]) +
-                     ": Fixed gives " + std::to_string(at_compile_time[k]) +
-                     " in constant evaluation and " + runtime.text() +
-                     " at run time; code_from_floating gives " +
-                     std::to_string(core_at_compile_time[k]) + " and " +
-                     std::to_string(core_runtime) + "; expected " + want.text());
-      }
+      check_against_run_time(col, f, R, O, at_compile_time.data(), core_at_compile_time.data(),
+                             &fixq_test::observe<Fx, double>, &core_code<R, O>, Fx::format(),
+                             tally);
     }
-    col.check(&fixq_test::observe<fixq::Fixed<W, F, R, O, S>, double>, f, R, O, tally);
+    col.check(&fixq_test::observe<Fx, double>, f, R, O, tally);
   });
   tally.report();
   return tally.comparisons;
@@ -257,10 +244,11 @@ TEST_CASE("reference: hand-computed roundings and overflows", "[conversion][refe
 TEST_CASE("Fixed from double: exhaustive small formats, every mode", "[conversion]") {
   // Each section is a group of words. The counts (36 non-Throw modes x formats x
   // grid size, as a lower bound) show that the loops ran.
-  SECTION("Word 1..4") { CHECK(check_double_inputs<1, 2, 3, 4>() > 36 * 50 * 200); }
-  SECTION("Word 5..6") { CHECK(check_double_inputs<5, 6>() > 36 * 28 * 700); }
-  SECTION("Word 7") { CHECK(check_double_inputs<7>() > 36 * 14 * 3000); }
-  SECTION("Word 8") { CHECK(check_double_inputs<8>() > 36 * 14 * 6000); }
+  using fixq_test::check_small_formats;
+  SECTION("Word 1..4") { CHECK(check_small_formats<double, 1, 2, 3, 4>("double") > 36 * 50 * 200); }
+  SECTION("Word 5..6") { CHECK(check_small_formats<double, 5, 6>("double") > 36 * 28 * 700); }
+  SECTION("Word 7") { CHECK(check_small_formats<double, 7>("double") > 36 * 14 * 3000); }
+  SECTION("Word 8") { CHECK(check_small_formats<double, 8>("double") > 36 * 14 * 6000); }
 }
 
 TEST_CASE("Fixed to double and float: every code of the small formats", "[conversion]") {

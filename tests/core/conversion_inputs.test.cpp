@@ -18,6 +18,7 @@
 #include <catch2/catch.hpp>
 #include <fixq/core.hpp>
 
+#include "support/conversion_checks.hpp"
 #include "support/fixed_printer.hpp"
 #include "support/reference.hpp"
 
@@ -27,21 +28,6 @@ using fixq::Overflow;
 using fixq::Round;
 using fixq_test::i128;
 using fixq_test::TargetFormat;
-
-/// Every floating-point input of type T, every mode, on the small formats of Words.
-template <class T, int... Words>
-long long check_floating_inputs(const char* type) {
-  fixq_test::Tally tally;
-  fixq_test::for_each_small_format<Words...>([&]<int W, int F, bool S>() {
-    const TargetFormat f(W, F, S);
-    const fixq_test::Column<T> col(type, fixq_test::grid_and_specials<T>(f), f);
-    fixq_test::for_each_mode([&]<Round R, Overflow O>() {
-      col.check(&fixq_test::observe<fixq::Fixed<W, F, R, O, S>, T>, f, R, O, tally);
-    });
-  });
-  tally.report();
-  return tally.comparisons;
-}
 
 /// Integers: everything in [-300, 300], powers of two and their neighbours, and
 /// the type's extremes, as far as the type holds them.
@@ -104,11 +90,11 @@ long long check_narrow_integer_inputs(const char* type) {
 // The lower bounds on the counts (non-Throw modes x formats x inputs) show that
 // the loops ran.
 TEST_CASE("Fixed from float: small formats, every mode", "[conversion]") {
-  CHECK(check_floating_inputs<float, 1, 4, 8>("float") > 36 * 14 * 6000);
+  CHECK(fixq_test::check_small_formats<float, 1, 4, 8>("float") > 36 * 14 * 6000);
 }
 
 TEST_CASE("Fixed from long double: small formats, every mode", "[conversion]") {
-  CHECK(check_floating_inputs<long double, 2, 7>("long double") > 36 * 14 * 3000);
+  CHECK(fixq_test::check_small_formats<long double, 2, 7>("long double") > 36 * 14 * 3000);
 }
 
 TEST_CASE("Fixed from int64_t and uint64_t: small formats, every mode", "[conversion]") {

@@ -34,6 +34,7 @@
 #include <catch2/catch.hpp>
 #include <fixq/core.hpp>
 
+#include "support/conversion_checks.hpp"
 #include "support/fixed_printer.hpp"
 #include "support/reference.hpp"
 
@@ -60,28 +61,6 @@ constexpr int n_wide_fracs = 10;
 constexpr int wide_frac(int w, int i) {
   const int f[n_wide_fracs] = {-20, 0, 7, w / 2, w, w + 10, 70, 300, 1000, w - 1023};
   return f[i];
-}
-
-/// The 15 (Round, Overflow) pairs with (r + o + c) % 3 == 0, as mode indices.
-constexpr std::array<int, 15> modes_for(int c) {
-  std::array<int, 15> m{};
-  std::size_t n = 0;
-  for (int r = 0; r < fixq_test::n_rounds; ++r)
-    for (int o = 0; o < fixq_test::n_overflows; ++o)
-      if ((r + o + c) % 3 == 0) m[n++] = r * fixq_test::n_overflows + o;
-  return m;
-}
-
-template <int C, class F, std::size_t... I>
-void for_some_modes_impl(F& f, std::index_sequence<I...>) {
-  (f.template operator()<fixq_test::deterministic_rounds[modes_for(C)[I] / fixq_test::n_overflows],
-                         fixq::all_overflows[modes_for(C)[I] % fixq_test::n_overflows]>(),
-   ...);
-}
-/// Calls f.template operator()<R, O>() for the 15 pairs of selector C.
-template <int C, class F>
-void for_some_modes(F&& f) {
-  for_some_modes_impl<C>(f, std::make_index_sequence<15>{});
 }
 
 /// Calls f.template operator()<W, F, S, C>() for every Frac of word W (both
@@ -181,6 +160,19 @@ std::vector<I> random_integer_inputs(std::mt19937_64& rng) {
   return v;
 }
 
+/// The inputs of one format with their reference outcomes: plain functions of
+/// the format (templates of the input type only), compiled once per type.
+template <class T>
+fixq_test::Column<T> floating_column(const char* type, const TargetFormat& f) {
+  auto rng = rng_for(f, sizeof(T));
+  return fixq_test::Column<T>(type, random_floating_inputs<T>(f, rng), f);
+}
+template <class I>
+fixq_test::Column<I> integer_column(const char* type, const TargetFormat& f) {
+  auto rng = rng_for(f, 77);
+  return fixq_test::Column<I>(type, random_integer_inputs<I>(rng), f);
+}
+
 // ---------------------------------------------------------------------------
 // Checks.
 // ---------------------------------------------------------------------------
@@ -192,9 +184,8 @@ long long check_floating_inputs(const char* type, std::integer_sequence<int, Wor
   for_each_wide_format(
       [&]<int W, int F, bool S, int C>() {
         const TargetFormat f(W, F, S);
-        auto rng = rng_for(f, sizeof(T));
-        const fixq_test::Column<T> col(type, random_floating_inputs<T>(f, rng), f);
-        for_some_modes<C>([&]<Round R, Overflow O>() {
+        const fixq_test::Column<T> col = floating_column<T>(type, f);
+        fixq_test::for_some_modes<C>([&]<Round R, Overflow O>() {
           col.check(&fixq_test::observe<fixq::Fixed<W, F, R, O, S>, T>, f, R, O, tally);
         });
       },
@@ -209,9 +200,8 @@ long long check_integer_inputs(const char* type, std::integer_sequence<int, Word
   for_each_wide_format(
       [&]<int W, int F, bool S, int C>() {
         const TargetFormat f(W, F, S);
-        auto rng = rng_for(f, 77);
-        const fixq_test::Column<I> col(type, random_integer_inputs<I>(rng), f);
-        for_some_modes<C>([&]<Round R, Overflow O>() {
+        const fixq_test::Column<I> col = integer_column<I>(type, f);
+        fixq_test::for_some_modes<C>([&]<Round R, Overflow O>() {
           col.check(&fixq_test::observe<fixq::Fixed<W, F, R, O, S>, I>, f, R, O, tally);
         });
       },
@@ -258,29 +248,7 @@ void check_to_floating(fixq_test::Tally& tally) {
   using Fx = fixq::Fixed<W, F, Round::NearestEven, Overflow::Saturate, S>;
   const TargetFormat f(W, F, S);
   auto rng = rng_for(f, 5);
-  for (i128 code : codes_for(f, rng)) {
-    Fx x;
-    if constexpr (!S && W == 64)
-      x = Fx::from_raw(static_cast<std::uint64_t>(code));
-    else
-      x = Fx::from_raw(static_cast<std::int64_t>(code));
-    const double d = fixq_test::to_floating_ref<double>(code, F);
-    const float fl = fixq_test::to_floating_ref<float>(code, F);
-    const bool refs_agree =
-        fixq_test::same_floating(d, fixq_test::to_floating_via_long_double<double>(code, F)) &&
-        fixq_test::same_floating(fl, fixq_test::to_floating_via_long_double<float>(code, F));
-    const bool ok = fixq_test::same_floating(x.to_double(), d) &&
-                    fixq_test::same_floating(static_cast<double>(x), d) &&
-                    fixq_test::same_floating(x.to_float(), fl) &&
-                    fixq_test::same_floating(static_cast<float>(x), fl) &&
-                    x.to_long_double() == std::ldexp(static_cast<long double>(code), -F);
-    tally.comparisons += 5;
-    if (!refs_agree || !ok)
-      tally.fail(fixq_test::format_name(W, F, S) + " code " + fixq_test::i128_text(code) +
-                 ": to_double " + fixq_test::text(x.to_double()) + ", to_float " +
-                 fixq_test::text(x.to_float()) + ", expected " + fixq_test::text(d) + " / " +
-                 fixq_test::text(fl) + (refs_agree ? "" : " (references disagree)"));
-  }
+  fixq_test::check_to_floating(&fixq_test::floating_views<Fx>, W, F, S, codes_for(f, rng), false, tally);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 // tests/core/divide.test.cpp - fixq::divide<Result>(a, b): the exact quotient
 // rounded by Result's Round and narrowed by Result's Overflow.
 //
-// The reference is written here from the contract in format.hpp / README:
-// the quotient in units of Result's LSB is the rational num / den below; it is
-// floor-divided in 128-bit integers (q, remainder) and each Round mode picks q
-// or q + 1 literally as the contract says; each Overflow mode then narrows.
+// The reference (support/int128_reference.hpp) is written from the contract in
+// format.hpp / README: the quotient in units of Result's LSB is the rational
+// num / den below; it is floor-divided in 128-bit integers (q, remainder) and
+// each Round mode picks q or q + 1 literally as the contract says; each
+// Overflow mode then narrows.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -13,7 +14,11 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <support/failures.hpp>
+#include <support/fixed_codes.hpp>
 #include <support/fixed_printer.hpp>
+#include <support/int128.hpp>
+#include <support/int128_reference.hpp>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -24,168 +29,26 @@ using fixq::Fixed;
 using fixq::Overflow;
 using fixq::Round;
 using fixq::UFixed;
-__extension__ typedef __int128 i128;
+using fixq_test::Failures;
+using fixq_test::floor_divide;
+using fixq_test::from_code;
+using fixq_test::hi_code;
+using fixq_test::i128;
+using fixq_test::i128_text;
+using fixq_test::lo_code;
+using fixq_test::p2;
+using fixq_test::random_code;
+using fixq_test::ref_narrow;
+using fixq_test::ref_round;
+using fixq_test::require_none;
+using fixq_test::Target;
+using fixq_test::target_of;
 
 // ---------------------------------------------------------------------------
-// Helpers
+// The reference: the quotient in units of Result's LSB is the rational
+// num / den below, rounded and narrowed by ref_round and ref_narrow
+// (support/int128_reference.hpp).
 // ---------------------------------------------------------------------------
-
-std::string text(i128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  __extension__ unsigned __int128 m =
-      neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
-  std::string s;
-  for (; m != 0; m /= 10) s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
-  return neg ? "-" + s : s;
-}
-
-/// The T whose code is `code` (for every T, including UFixed<64, F>).
-template <class T>
-T make(i128 code) {
-  if constexpr (!T::is_signed && T::word == 64)
-    return T::from_raw(static_cast<std::uint64_t>(code));
-  else
-    return T::from_raw(static_cast<std::int64_t>(code));
-}
-
-/// Smallest and largest code of T, from the definition of a `word`-bit code.
-template <class T>
-constexpr i128 lo_code() {
-  return T::is_signed ? -(static_cast<i128>(1) << (T::word - 1)) : 0;
-}
-template <class T>
-constexpr i128 hi_code() {
-  return T::is_signed ? (static_cast<i128>(1) << (T::word - 1)) - 1
-                      : (static_cast<i128>(1) << T::word) - 1;
-}
-
-constexpr i128 p2(int n) { return static_cast<i128>(1) << n; }
-
-/// Counts mismatches inside a big loop and keeps the first one's description
-/// (built only on failure): one Catch assertion per loop keeps the sanitizer
-/// build fast.
-struct Failures {
-  long count = 0;
-  long checked = 0;
-  std::string first;
-  template <class Describe>
-  void expect(bool ok, Describe&& what) {
-    ++checked;
-    if (!ok && count++ == 0) first = what();
-  }
-};
-
-void require_none(const Failures& f, const std::string& context) {
-  INFO(context);
-  INFO("first mismatch: " << f.first);
-  CHECK(f.count == 0);
-  CHECK(f.checked > 0);
-}
-
-// ---------------------------------------------------------------------------
-// The reference.
-// ---------------------------------------------------------------------------
-
-/// x = num / den (den > 0) as x = q + rem / den with q = floor(x), 0 <= rem < den.
-struct Split {
-  i128 q;
-  i128 rem;
-};
-Split floor_divide(i128 num, i128 den) {
-  i128 q = num / den, rem = num % den;  // C++ truncates toward zero
-  if (rem < 0) {
-    q -= 1;
-    rem += den;
-  }
-  return {q, rem};
-}
-
-/// round(num / den) under r, den > 0, from the contract. `u` is the random word
-/// of Stochastic: floor(x + U / 2^32) = q + floor((rem * 2^32 + U * den) / (den * 2^32)),
-/// which needs den < 2^94.
-i128 ref_round(i128 num, i128 den, Round r, std::uint32_t u = 0) {
-  const auto [q, rem] = floor_divide(num, den);
-  if (r == Round::Stochastic) {
-    if (den >= p2(94))
-      throw std::logic_error("ref_round: den too large for the Stochastic reference");
-    return q + floor_divide(rem * p2(32) + static_cast<i128>(u) * den, den * p2(32)).q;
-  }
-  if (rem == 0) return q;  // x is an integer: every mode returns it
-  const bool below = 2 * rem < den, tie = 2 * rem == den;
-  // Nearest modes: q below one half, q + 1 above it, and at a tie (x = q + 1/2)
-  // the candidate named by the mode.
-  const auto nearest = [&](i128 at_tie) { return below ? q : tie ? at_tie : q + 1; };
-  const bool positive = num > 0;
-  const i128 away = positive ? q + 1 : q;    // the candidate farther from zero
-  const i128 toward = positive ? q : q + 1;  // the candidate closer to zero
-  const i128 even = q % 2 == 0 ? q : q + 1;
-  const i128 odd = q % 2 == 0 ? q + 1 : q;
-  switch (r) {
-    case Round::Floor:
-      return q;
-    case Round::Ceil:
-      return q + 1;
-    case Round::TowardZero:
-      return toward;
-    case Round::NearestUp:
-      return nearest(q + 1);
-    case Round::NearestDown:
-      return nearest(q);
-    case Round::NearestAway:
-      return nearest(away);
-    case Round::NearestZero:
-      return nearest(toward);
-    case Round::NearestEven:
-      return nearest(even);
-    case Round::NearestOdd:
-      return nearest(odd);
-    case Round::Stochastic:
-      break;
-  }
-  throw std::logic_error("ref_round: unknown mode");
-}
-
-/// A Result type as run-time values (the checks below are plain functions, so
-/// the 300 Result types instantiate only the loop and the call to divide).
-struct Target {
-  fixq::Format format;
-  Round round;
-  Overflow overflow;
-  i128 lo, hi;  // smallest and largest code, from the definition of a word-bit code
-  std::string name() const {
-    return format.name() + "," + std::string(fixq::to_string(round)) + "," +
-           std::string(fixq::to_string(overflow));
-  }
-};
-template <class T>
-Target target_of() {
-  return {T::format(), T::rounding, T::overflow, lo_code<T>(), hi_code<T>()};
-}
-
-/// The code of the rounded integer v under t's Overflow; nullopt = throws.
-std::optional<i128> ref_narrow(i128 v, const Target& t) {
-  const bool fits = v >= t.lo && v <= t.hi;
-  switch (t.overflow) {
-    case Overflow::Saturate:
-      return v < t.lo ? t.lo : v > t.hi ? t.hi : v;
-    case Overflow::SaturateSymmetric: {
-      const i128 sym_lo = t.format.is_signed ? -t.hi : t.lo;  // the min code is never produced
-      return v < sym_lo ? sym_lo : v > t.hi ? t.hi : v;
-    }
-    case Overflow::SaturateZero:
-      return fits ? v : 0;
-    case Overflow::Wrap: {
-      const i128 m = p2(t.format.word);
-      i128 r = ((v % m) + m) % m;  // v mod 2^word, in [0, 2^word)
-      if (t.format.is_signed && r > t.hi) r -= m;
-      return r;
-    }
-    case Overflow::Throw:
-      return fits ? std::optional<i128>(v) : std::nullopt;
-  }
-  return std::nullopt;
-}
 
 /// The exact quotient a / b in units of the Result LSB 2^-fr, as num / den with
 /// den > 0: (ca 2^-fa) / (cb 2^-fb) * 2^fr = ca * 2^(fr + fb - fa) / cb.
@@ -236,10 +99,11 @@ void verify(Failures& f, Coverage* cov, const Target& t, const Operand& a, const
   const std::uint64_t want_draws = t.round == Round::Stochastic ? 1 : 0;
   f.expect(got.code == want && got.draws == want_draws, [&] {
     const auto show = [](const std::optional<i128>& c) {
-      return c ? text(*c) : std::string("throw");
+      return c ? i128_text(*c) : std::string("throw");
     };
-    return "divide<" + t.name() + ">(" + a.format.name() + " code " + text(a.code) + ", " +
-           b.format.name() + " code " + text(b.code) + "), exact = " + text(num) + "/" + text(den) +
+    return "divide<" + t.name() + ">(" + a.format.name() + " code " + i128_text(a.code) + ", " +
+           b.format.name() + " code " + i128_text(b.code) + "), exact = " + i128_text(num) + "/" +
+           i128_text(den) +
            " LSBs, u = " + std::to_string(u) + ": got " + show(got.code) + ", want " + show(want) +
            ", draws " + std::to_string(got.draws);
   });
@@ -249,8 +113,8 @@ void verify(Failures& f, Coverage* cov, const Target& t, const Operand& a, const
 /// Returns the outcome and the word the stream held (0 for other modes).
 template <class Result, class A, class B>
 std::pair<Outcome, std::uint32_t> run_divide(i128 ca, i128 cb, fixq::RandomStream& rng) {
-  const A a = make<A>(ca);
-  const B b = make<B>(cb);
+  const A a = from_code<A>(ca);
+  const B b = from_code<B>(cb);
   std::uint32_t u = 0;
   if constexpr (Result::rounding == Round::Stochastic) u = fixq::RandomStream(rng).next();
   const std::uint64_t before = rng.index();
@@ -365,24 +229,6 @@ TEST_CASE("divide: ties, spelled out", "[divide]") {
 // ---------------------------------------------------------------------------
 // Wide operands.
 // ---------------------------------------------------------------------------
-
-/// A random code of T: one draw in 2 a boundary code (min, min + 1, -1, 0, 1,
-/// max - 1, max, clamped into range), the rest uniform over all codes.
-template <class T>
-i128 random_code(std::mt19937_64& g) {
-  constexpr i128 lo = lo_code<T>(), hi = hi_code<T>();
-  const std::uint64_t pick = g() % 14;
-  if (pick < 7) {
-    const i128 special[] = {lo, lo + 1, -1, 0, 1, hi - 1, hi};
-    const i128 c = special[pick];
-    return c < lo ? lo : c > hi ? hi : c;
-  }
-  std::uint64_t bits = g();
-  if (T::word < 64) bits &= (std::uint64_t{1} << (T::word % 64)) - 1;
-  i128 c = bits;
-  if (T::is_signed && c > hi) c -= p2(T::word);  // two's complement
-  return c;
-}
 
 template <class Result, class A, class B>
 void check_random(Failures& f, std::uint64_t seed) {

@@ -6,7 +6,7 @@
 //   * wide formats (up to 64 bits, Frac differences up to 1030) on random codes
 //     and on codes whose dropped bits are exactly half, just off half, zero or
 //     all ones, under 15 pairs per (source, target) (every Round and every
-//     Overflow, see conversion_wide.test.cpp for the scheme);
+//     Overflow; see modes_for in support/conversion_checks.hpp);
 //   * pairs at the limits of the int32 / int64 arithmetic the library may use
 //     for a conversion (Word 29 .. 64, shifts of -22 .. 1), every mode;
 //   * codes with more than 53 significant bits, which a trip through double
@@ -24,6 +24,7 @@
 #include <catch2/catch.hpp>
 #include <fixq/core.hpp>
 
+#include "support/conversion_checks.hpp"
 #include "support/fixed_printer.hpp"
 #include "support/reference.hpp"
 
@@ -128,16 +129,6 @@ constexpr Shape wide_sources[] = {{64, 0, true},    {64, 500, false}, {33, -400,
 constexpr Shape wide_targets[] = {{64, -30, true}, {32, 16, true}, {64, 990, false},
                                   {9, 470, true},  {64, 0, true},  {20, -420, false}};
 
-/// The 15 (Round, Overflow) pairs with (r + o + c) % 3 == 0, as mode indices.
-constexpr std::array<int, 15> modes_for(int c) {
-  std::array<int, 15> m{};
-  std::size_t n = 0;
-  for (int r = 0; r < fixq_test::n_rounds; ++r)
-    for (int o = 0; o < fixq_test::n_overflows; ++o)
-      if ((r + o + c) % 3 == 0) m[n++] = r * fixq_test::n_overflows + o;
-  return m;
-}
-
 /// Random codes of every length, the extremes, and codes whose `drop` lowest
 /// bits (the bits a conversion to a coarser LSB drops) are 0, exactly half,
 /// half +-1 or all ones.
@@ -172,15 +163,11 @@ void check_wide_pair(fixq_test::Tally& tally) {
   std::mt19937_64 rng(static_cast<std::uint64_t>(S.word * 7919 + S.frac * 104729 + D.word * 31 +
                                                  D.frac * 65537 + 1000000));
   const Codes codes(src, wide_codes(src, S.frac - D.frac, rng), dst);
-  constexpr std::array<int, 15> modes = modes_for(C);
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (codes.check(&convert_code<Fixed<S.word, S.frac, Round::NearestEven, Overflow::Saturate, S.is_signed>,
-                               Fixed<D.word, D.frac, fixq_test::deterministic_rounds[modes[I] / 5],
-                                     fixq::all_overflows[modes[I] % 5], D.is_signed>>,
-                 dst, fixq_test::deterministic_rounds[modes[I] / 5], fixq::all_overflows[modes[I] % 5],
-                 tally),
-     ...);
-  }(std::make_index_sequence<15>{});
+  fixq_test::for_some_modes<C>([&]<Round R, Overflow O>() {
+    using Src = Fixed<S.word, S.frac, Round::NearestEven, Overflow::Saturate, S.is_signed>;
+    using Dst = Fixed<D.word, D.frac, R, O, D.is_signed>;
+    codes.check(&convert_code<Src, Dst>, dst, R, O, tally);
+  });
 }
 
 template <std::size_t SrcIndex, std::size_t... DstIndex>

@@ -21,6 +21,8 @@
 
 #include <fixq/core.hpp>
 
+#include "support/int128_reference.hpp"
+
 namespace {
 
 using fixq::Fixed;
@@ -30,15 +32,10 @@ using fixq::RandomStream;
 using fixq::Round;
 using fixq::UFixed;
 
-// Code limits written out here (not through Format) for W bits.
-template <class Fx>
-constexpr int128 max_code() {
-  return Fx::is_signed ? (int128{1} << (Fx::word - 1)) - 1 : (int128{1} << Fx::word) - 1;
-}
-template <class Fx>
-constexpr int128 min_code() {
-  return Fx::is_signed ? -(int128{1} << (Fx::word - 1)) : 0;
-}
+// Code limits from the definition (not through Format): lo_code / hi_code in
+// support/int128_reference.hpp.
+using fixq_test::hi_code;
+using fixq_test::lo_code;
 
 // The numbers that appear in a message, as text ("-3", "1.500000", "1e+40").
 std::vector<std::string> number_tokens(const std::string& msg) {
@@ -117,8 +114,8 @@ std::vector<Outcome> outcomes() {
 
 // Checks the outcomes against the rules for the format and overflow mode.
 void check_outcomes(const std::vector<Outcome>& out, const fixq::Format& f, Overflow o, const char* type) {
-  const int128 hi = f.is_signed ? (int128{1} << (f.word - 1)) - 1 : (int128{1} << f.word) - 1;
-  const int128 lo = f.is_signed ? -(int128{1} << (f.word - 1)) : 0;
+  const int128 hi = hi_code(f.word, f.is_signed);
+  const int128 lo = lo_code(f.word, f.is_signed);
   for (int i = 0; i < InputCount; ++i) {
     const Outcome& r = out[static_cast<std::size_t>(i)];
     INFO(f.name() << " " << fixq::to_string(o) << ", " << input_names[i] << " as " << type
@@ -208,7 +205,7 @@ static_assert(UFixed<8, 4, Round::Floor, Overflow::Wrap>(inf_d).raw() == 255);
 template <class Fx>
 void check_from_raw_small() {
   const auto name = Fx::format().name();
-  const long long lo = static_cast<long long>(min_code<Fx>()), hi = static_cast<long long>(max_code<Fx>());
+  const long long lo = static_cast<long long>(lo_code<Fx>()), hi = static_cast<long long>(hi_code<Fx>());
   for (long long c = lo; c <= hi; ++c) {
     INFO(name << " code " << c);
     REQUIRE(Fx::from_raw(c).raw() == c);

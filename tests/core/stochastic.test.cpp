@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -22,6 +23,8 @@
 #include <catch2/catch.hpp>
 
 #include <fixq/core.hpp>
+
+#include "support/int128_reference.hpp"
 
 namespace {
 
@@ -45,10 +48,7 @@ struct Split {
 
 // x = v / 2^drop for an integer v and drop >= 0 (drop < 120).
 Split split_int(int128 v, int drop) {
-  const int128 d = int128{1} << drop;
-  int128 n = v / d;  // truncates toward zero; make it floor
-  if (n * d > v) n -= 1;
-  const int128 rem = v - n * d;  // in [0, 2^drop)
+  const auto [n, rem] = fixq_test::floor_divide(v, fixq_test::p2(drop));  // rem in [0, 2^drop)
   const auto frac32 = static_cast<std::uint32_t>(drop <= 32 ? rem << (32 - drop) : rem >> (drop - 32));
   return {n, frac32};
 }
@@ -331,47 +331,26 @@ TEST_CASE("stochastic: negative values round between floor and floor + 1", "[sto
 // ---------------------------------------------------------------------------
 // (e) Stochastic rounding that carries out of the range meets every Overflow mode.
 
-// Expected code for the exact rounded integer r in format (W, 0, Signed) under O;
-// `throws` is set when O = Throw and r is out of range.
-template <int W, bool Signed>
-long long after_overflow(Overflow o, long long r, bool& throws) {
-  const long long lo = Signed ? -(1LL << (W - 1)) : 0;
-  const long long hi = Signed ? (1LL << (W - 1)) - 1 : (1LL << W) - 1;
-  throws = false;
-  if (o == Overflow::SaturateSymmetric && Signed && r == lo) return -hi;
-  if (r >= lo && r <= hi) return r;
-  switch (o) {
-    case Overflow::Saturate: return r > hi ? hi : lo;
-    case Overflow::SaturateSymmetric: return r > hi ? hi : (Signed ? -hi : lo);
-    case Overflow::SaturateZero: return 0;
-    case Overflow::Wrap: {
-      const long long m = 1LL << W;
-      long long w = ((r % m) + m) % m;
-      if (Signed && w > hi) w -= m;
-      return w;
-    }
-    case Overflow::Throw: throws = true; return 0;
-  }
-  return 0;
-}
-
 // Input `make_input(rng)` converts to Fixed<W, Frac, S, O, Signed>; the exact
-// rounded value is floor or floor + 1 of x (from `sp`), then O applies.
+// rounded value is floor or floor + 1 of x (from `sp`), then O applies (as
+// ref_narrow in support/int128_reference.hpp says).
 template <int W, int F, bool Signed, Overflow O, class Convert>
 void check_range_end(Convert convert, Split sp) {
   using Fx = Fixed<W, F, S, O, Signed>;
+  const fixq_test::Target target = fixq_test::target_of<Fx>();
   RandomStream rng(77), ref(77);
   int ups = 0, downs = 0;
   for (int k = 0; k < 400; ++k) {
     const bool up = sp.frac32 + static_cast<std::uint64_t>(ref.next()) >= two32;
     (up ? ups : downs) += 1;
-    bool throws = false;
-    const long long expected = after_overflow<W, Signed>(O, static_cast<long long>(sp.n) + up, throws);
+    // The expected code of the rounded value under O; nullopt: it throws.
+    const std::optional<int128> expected = fixq_test::ref_narrow(sp.n + up, target);
     INFO(fixq::to_string(O) << ", rounded " << static_cast<long long>(sp.n) + up);
-    if (throws) {
+    if (!expected) {
       REQUIRE_THROWS_AS(convert.template operator()<Fx>(rng), fixq::overflow_error);
     } else {
-      REQUIRE(static_cast<long long>(convert.template operator()<Fx>(rng).raw()) == expected);
+      REQUIRE(static_cast<long long>(convert.template operator()<Fx>(rng).raw()) ==
+              static_cast<long long>(*expected));
     }
   }
   CHECK(ups > 0);  // both outcomes were exercised

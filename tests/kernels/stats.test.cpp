@@ -159,19 +159,23 @@ Eigen::Array<T, Eigen::Dynamic, 1> test_data(int word, int frac, unsigned seed) 
   return x;
 }
 
-/// Every overflow mode, both signednesses, several words, for one Round, Frac and input type.
-template <Round R, int Frac, class T>
-void check_all_modes(std::uint64_t seed) {
+/// Every overflow mode, both signednesses, several words, for one Round, Frac
+/// and input type; `rounded_of` is rounded_codes<R, Frac> (the only part that
+/// needs R and Frac at compile time, so the rest is compiled once per type).
+template <class T>
+void check_all_modes(Round r, int frac, std::uint64_t seed,
+                     std::vector<std::int64_t> (*rounded_of)(const Eigen::Array<T, Eigen::Dynamic, 1>&,
+                                                             std::uint64_t)) {
   for (int word : {3, 8, 16}) {
-    const Eigen::Array<T, Eigen::Dynamic, 1> x = test_data<T>(word, Frac, static_cast<unsigned>(word * 31 + Frac));
-    const std::vector<std::int64_t> rounded = rounded_codes<R, Frac>(x, seed);
+    const Eigen::Array<T, Eigen::Dynamic, 1> x = test_data<T>(word, frac, static_cast<unsigned>(word * 31 + frac));
+    const std::vector<std::int64_t> rounded = rounded_of(x, seed);
     for (bool is_signed : {true, false}) {
-      const Format fmt{word, Frac, is_signed};
-      const QuantStats saturate = fixq::quantize_stats(x, fmt, R, Overflow::Saturate, seed);
+      const Format fmt{word, frac, is_signed};
+      const QuantStats saturate = fixq::quantize_stats(x, fmt, r, Overflow::Saturate, seed);
       for (Overflow o : fixq::all_overflows) {
-        INFO(fmt.name() << ", " << fixq::to_string(R) << ", " << fixq::to_string(o) << ", input "
+        INFO(fmt.name() << ", " << fixq::to_string(r) << ", " << fixq::to_string(o) << ", input "
                         << (sizeof(T) == 4 ? "float" : "double"));
-        const QuantStats s = fixq::quantize_stats(x, fmt, R, o, seed);
+        const QuantStats s = fixq::quantize_stats(x, fmt, r, o, seed);
         const Counts c = expected_counts(x, rounded, fmt, o);
         CHECK(s.count == static_cast<std::size_t>(x.size()));
         CHECK(s.saturated_high == c.high);
@@ -179,14 +183,18 @@ void check_all_modes(std::uint64_t seed) {
         CHECK(s.nan_count == c.nan);
         if (o == Overflow::Throw) {
           // Nothing thrown (the data has NaN, infinities and overflows); Saturate's numbers.
-          CHECK_THROWS_AS(fixq::quantize(x, fmt, R, o, seed), fixq::overflow_error);
+          CHECK_THROWS_AS(fixq::quantize(x, fmt, r, o, seed), fixq::overflow_error);
           check_same(s, saturate);
         } else {
-          check_errors(s, errors_of(x, fixq::quantize(x, fmt, R, o, seed)));
+          check_errors(s, errors_of(x, fixq::quantize(x, fmt, r, o, seed)));
         }
       }
     }
   }
+}
+template <Round R, int Frac, class T>
+void check_all_modes(std::uint64_t seed) {
+  check_all_modes<T>(R, Frac, seed, &rounded_codes<R, Frac, T>);
 }
 
 }  // namespace

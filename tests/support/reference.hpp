@@ -43,20 +43,9 @@
 #include <catch2/catch.hpp>
 #include <fixq/core.hpp>  // the reference itself uses only fixq::Round / fixq::Overflow
 
+#include "support/int128.hpp"  // i128, u128, i128_text
+
 namespace fixq_test {
-
-__extension__ typedef __int128 i128;
-__extension__ typedef unsigned __int128 u128;
-
-/// Decimal text of a 128-bit integer (for failure messages).
-inline std::string i128_text(i128 v) {
-  if (v == 0) return "0";
-  const bool neg = v < 0;
-  u128 m = neg ? u128(0) - static_cast<u128>(v) : static_cast<u128>(v);
-  std::string s;
-  for (; m != 0; m /= 10) s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
-  return neg ? "-" + s : s;
-}
 
 // ---------------------------------------------------------------------------
 // BigInt: an integer of any size in two's complement, 64-bit limbs, least
