@@ -117,6 +117,8 @@ std::size_t mismatches(const std::vector<float>& x, const std::vector<fixq::int1
 
 template <Round R, Overflow O>
 std::size_t check_format(const Format& f, const std::vector<float>& x, std::uint64_t seed, std::uint64_t first) {
+  // Round::Stochastic takes the vector lanes for fewer formats (codes within 2^22, frac < 119).
+  if (R == Round::Stochastic && !fixq::simd::stochastic_lanes_fit(f)) return 0;
   std::vector<fixq::int128> ref(x.size());
   for (std::size_t i = 0; i < x.size(); ++i)
     ref[i] = fixq::code_from_floating<R, O>(x[i], f, fixq::random_u32(seed, first + i));
@@ -131,11 +133,12 @@ std::size_t check_format(const Format& f, const std::vector<float>& x, std::uint
   return bad;
 }
 
-/// Formats the float lanes take: 0 <= frac < 127, codes within +-2^30.
+/// Formats the float lanes take: 0 <= frac < 127, codes within +-2^30 (Round::Stochastic:
+/// frac < 119, codes within +-(2^22 - 1); check_format skips the others).
 std::vector<Format> lane_formats() {
   std::vector<Format> fs;
-  for (int w : {1, 2, 3, 5, 8, 12, 16, 24, 25, 30})
-    for (int frac : {0, 1, w - 1, w + 3, 100, 126})
+  for (int w : {1, 2, 3, 5, 8, 12, 16, 22, 23, 24, 25, 30})
+    for (int frac : {0, 1, w - 1, w + 3, 100, 118, 119, 126})
       for (bool s : {true, false})
         if (frac >= 0 && frac < 127) fs.push_back(Format{w, frac, s});
   return fs;
@@ -167,7 +170,10 @@ TEST_CASE("float lanes: every length and start index around the vector width", "
   std::normal_distribution<float> dist(0.0f, 5.0f);
   const Format f{8, 4};
   std::size_t bad = 0;
-  for (std::size_t n = 0; n <= 150; ++n) {
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 150; ++n) lengths.push_back(n);
+  for (std::size_t n : {511u, 512u, 513u, 1100u, 1600u}) lengths.push_back(n);  // Round::Stochastic steps 512 (AVX-512)
+  for (std::size_t n : lengths) {
     std::vector<float> x(n);
     for (auto& v : x) v = dist(gen);
     for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3},
@@ -185,11 +191,48 @@ TEST_CASE("random_u32_fill equals random_u32 for every start and length", "[simd
   for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{42}, ~std::uint64_t{0}})
     for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{1000},
                                 std::uint64_t{0xFFFFFFFFull * 4 - 8}, ~std::uint64_t{0} - 300})
-      for (std::size_t n : {0u, 1u, 5u, 16u, 17u, 63u, 64u, 65u, 127u, 128u, 129u, 300u}) {
+      for (std::size_t n : {0u, 1u, 5u, 16u, 17u, 63u, 64u, 65u, 127u, 128u, 129u, 300u, 600u, 1500u}) {
         std::vector<std::uint32_t> got(n + 1, 0xDEADBEEF);
         fixq::simd::random_u32_fill(seed, first, got.data(), n);
         for (std::size_t k = 0; k < n; ++k) bad += got[k] != fixq::random_u32(seed, first + k);
         bad += got[n] != 0xDEADBEEF;  // nothing written past the end
       }
   CHECK(bad == 0);
+}
+
+TEST_CASE("Round::Stochastic: in place, and elements whose carry the second and later bytes decide", "[simd]") {
+  // The vector lanes decide from the top byte of each random word and redo the
+  // elements where the top bytes of F = frac(y) 2^32 and U sum to 0xFF. Here every
+  // element is built so that the top two bytes tie (F's top bytes are 0xFF minus
+  // U's), so the carry comes from the last two bytes: y = F / 2^32 or y = -1 + F / 2^32
+  // (exact floats: F's low byte is 0). Format {8, 4}: x = y / 16.
+  const Format f{8, 4};
+  std::mt19937_64 gen(21);
+  for (std::uint64_t seed : {std::uint64_t{3}, std::uint64_t{0xABCDEF}}) {
+    const std::size_t n = 4096;
+    const std::uint64_t first = 128;
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t b0 = fixq::random_byte(seed, first + i, 0), b1 = fixq::random_byte(seed, first + i, 1);
+      const std::uint32_t F = (0xFFu - b0) << 24 | (0xFFu - b1) << 16 | (static_cast<std::uint32_t>(gen()) & 0xFF00u);
+      const double y = i % 2 ? std::ldexp(static_cast<double>(F), -32) : -std::ldexp(std::ldexp(1.0, 32) - F, -32);
+      x[i] = static_cast<float>(y / 16);
+      REQUIRE(static_cast<double>(x[i]) * 16 == y);  // exact
+    }
+    std::vector<float> got(n), in_place = x;
+    float_lanes<Round::Stochastic, Overflow::Saturate>(x.data(), got.data(), n, f, seed, first);
+    float_lanes<Round::Stochastic, Overflow::Saturate>(in_place.data(), in_place.data(), n, f, seed, first);
+    std::size_t bad = 0, ups = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto want = fixq::code_from_floating<Round::Stochastic, Overflow::Saturate>(x[i], f, fixq::random_u32(seed, first + i));
+      const double v = static_cast<double>(want) / 16;
+      bad += got[i] != v;
+      bad += in_place[i] != v;
+      ups += want == (i % 2 ? 1 : 0);
+    }
+    CHECK(bad == 0);
+    // Both outcomes occur (the last two bytes really decide): about half each.
+    CHECK(ups > n / 4);
+    CHECK(ups < 3 * n / 4);
+  }
 }

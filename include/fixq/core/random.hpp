@@ -4,17 +4,30 @@
 // as 1, 2, 3", SC 2011), the generator of Random123, cuRAND, PyTorch and JAX.
 // It is a keyed bijection of a 128-bit counter: no state, so element i of a
 // tensor gets the same random word on every machine, thread count, SIMD width
-// and evaluation order. fixq's convention, shared by the scalar type and the
-// array kernels:
+// and evaluation order.
 //
-//   random_u32(seed, i) = word (i mod 4) of Philox4x32-10(counter = {lo32(i/4), hi32(i/4), 0, 0},
-//                                                          key = {lo32(seed), hi32(seed)})
+// fixq's convention, shared by the scalar type and the array kernels. Elements
+// form groups of 64; group g owns Philox blocks 4g .. 4g+3 of four streams
+// s = 0..3 (counter {lo32(b), hi32(b), s, 0}, key {lo32(seed), hi32(seed)}),
+// that is 16 words w_s[0..15] per stream. Element i = 64 g + 16 k + l draws
+//
+//   random_u32(seed, i) = byte k of w_0[l] << 24 | byte k of w_1[l] << 16
+//                       | byte k of w_2[l] << 8  | byte k of w_3[l]
+//
+// (byte k = bits 8k .. 8k+7). Every word is still a uniform 32-bit number, and the
+// scalar cost is unchanged (16 blocks per 64 words), but each stream holds one
+// byte of the word of every element: stochastic rounding compares the random word
+// with the bits of the value being rounded from the top, and the first byte
+// decides 255 times in 256, so the array kernels compute stream 0 only and the
+// rest for the few elements that need it (simd/quantize_f32.hpp). The rounding
+// probabilities are those of a full 32-bit word.
 //
 // Checked against the Random123 known-answer vectors in tests/core/random.test.cpp.
 #ifndef FIXQ_CORE_RANDOM_HPP
 #define FIXQ_CORE_RANDOM_HPP
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace fixq {
@@ -47,15 +60,47 @@ constexpr Counter block(Counter c, Key k) {
 constexpr Key key_of(std::uint64_t seed) {
   return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
 }
-constexpr Counter counter_of_block(std::uint64_t block_index) {
-  return {static_cast<std::uint32_t>(block_index), static_cast<std::uint32_t>(block_index >> 32), 0,
+constexpr Counter counter_of_block(std::uint64_t block_index, std::uint32_t stream = 0) {
+  return {static_cast<std::uint32_t>(block_index), static_cast<std::uint32_t>(block_index >> 32), stream,
           0};
+}
+
+inline constexpr int streams = 4;       // one byte of every random word each
+inline constexpr int group_size = 64;   // elements per group
+inline constexpr int group_words = 16;  // words per stream and group (4 blocks)
+
+/// The 16 words of one stream for group g: w[4 j + t] = word t of block 4 g + j.
+constexpr std::array<std::uint32_t, group_words> group_stream_words(std::uint64_t seed, std::uint64_t g,
+                                                                    std::uint32_t stream) {
+  std::array<std::uint32_t, group_words> w{};
+  for (int j = 0; j < 4; ++j) {
+    const Counter b = block(counter_of_block(4 * g + static_cast<std::uint64_t>(j), stream), key_of(seed));
+    for (int t = 0; t < 4; ++t) w[static_cast<std::size_t>(4 * j + t)] = b[static_cast<std::size_t>(t)];
+  }
+  return w;
+}
+
+/// Byte k of each of w_0[l] .. w_3[l], most significant first: the word of element 16 k + l.
+constexpr std::uint32_t compose_word(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2, std::uint32_t w3,
+                                     int k) {
+  const int sh = 8 * k;
+  return ((w0 >> sh) & 0xFFu) << 24 | ((w1 >> sh) & 0xFFu) << 16 | ((w2 >> sh) & 0xFFu) << 8 | ((w3 >> sh) & 0xFFu);
 }
 }  // namespace philox
 
-/// The random 32-bit word of element `index` under `seed`.
+/// Byte `stream` (0 = most significant) of random_u32(seed, index): one Philox block.
+constexpr std::uint32_t random_byte(std::uint64_t seed, std::uint64_t index, std::uint32_t stream) {
+  const std::uint64_t g = index / philox::group_size;
+  const int e = static_cast<int>(index % philox::group_size), k = e / 16, l = e % 16;
+  const philox::Counter b = philox::block(philox::counter_of_block(4 * g + static_cast<std::uint64_t>(l / 4), stream),
+                                          philox::key_of(seed));
+  return (b[static_cast<std::size_t>(l % 4)] >> (8 * k)) & 0xFFu;
+}
+
+/// The random 32-bit word of element `index` under `seed` (four Philox blocks).
 constexpr std::uint32_t random_u32(std::uint64_t seed, std::uint64_t index) {
-  return philox::block(philox::counter_of_block(index >> 2), philox::key_of(seed))[index & 3];
+  return random_byte(seed, index, 0) << 24 | random_byte(seed, index, 1) << 16 | random_byte(seed, index, 2) << 8 |
+         random_byte(seed, index, 3);
 }
 
 /// A sequential view of the same numbers: draw k returns random_u32(seed, start + k).
@@ -68,13 +113,16 @@ class RandomStream {
       : seed_(seed), index_(start_index) {}
 
   constexpr std::uint32_t next() {
-    if ((index_ & 3) == 0 || !cached_) {
-      words_ = philox::block(philox::counter_of_block(index_ >> 2), philox::key_of(seed_));
+    const std::uint64_t g = index_ / philox::group_size;
+    if (!cached_ || g != group_) {  // 16 Philox blocks per 64 draws
+      for (std::uint32_t s = 0; s < philox::streams; ++s) words_[s] = philox::group_stream_words(seed_, g, s);
+      group_ = g;
       cached_ = true;
     }
-    const std::uint32_t r = words_[index_ & 3];
+    const int e = static_cast<int>(index_ % philox::group_size);
+    const auto l = static_cast<std::size_t>(e % 16);
     ++index_;
-    return r;
+    return philox::compose_word(words_[0][l], words_[1][l], words_[2][l], words_[3][l], e / 16);
   }
   constexpr std::uint32_t operator()() { return next(); }
 
@@ -85,7 +133,8 @@ class RandomStream {
  private:
   std::uint64_t seed_;
   std::uint64_t index_;
-  philox::Counter words_{};
+  std::uint64_t group_ = 0;
+  std::array<std::array<std::uint32_t, philox::group_words>, philox::streams> words_{};
   bool cached_ = false;
 };
 

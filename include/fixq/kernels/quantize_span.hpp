@@ -9,7 +9,8 @@
 //  - float lanes: float input, float or integer output, a saturating mode,
 //    0 <= frac < 127 and codes within +-2^30 (+-2^24 for float output): with
 //    AVX-512 or AVX2, simd/quantize_f32.hpp in vector registers (immediate-mode
-//    rounding, Philox words generated in registers for Round::Stochastic);
+//    rounding; for Round::Stochastic, when codes are within 2^22, the top byte
+//    of each random word generated in registers);
 //    otherwise the branch-free float code of core/convert.hpp (code_branch_free;
 //    stochastic_to_int in double), which compilers vectorize for the target;
 //  - double lanes: codes within +-2^62 (and at most 53 bits for a floating
@@ -228,6 +229,7 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   // Throw must be able to throw, which OpenMP regions cannot: run it on one thread.
   const bool parallel = n >= kParallelMin && O != Overflow::Throw;
+  [[maybe_unused]] const bool simd_stochastic_fits = R == Round::Stochastic && simd::stochastic_lanes_fit(f);
   for_each_chunk(chunks, parallel, [&](std::size_t c) {
     const std::size_t begin = c * kChunk, len = std::min(kChunk, n - begin);
     const In* src = in + begin;
@@ -240,7 +242,8 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
                                   O == Overflow::SaturateZero);
 #if defined(FIXQ_SIMD_NATIVE)
     if constexpr (float_lanes) {
-      if (lanes == Lanes::Float) {  // explicit SIMD; random words generated in registers
+      // explicit SIMD; random bytes generated in registers
+      if (lanes == Lanes::Float && (!stochastic || simd_stochastic_fits)) {
         simd::quantize_f32<simd::Native, R, O>(src, dst, len, branch_free_plan<float, O>(f),
                                                static_cast<float>(plan.lsb), seed, first_index + begin);
         return;

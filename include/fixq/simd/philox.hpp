@@ -1,12 +1,12 @@
 // fixq/simd/philox.hpp - random_u32(seed, i) for a run of consecutive i, vectorized.
 //
-// Each 128-bit SIMD lane computes one Philox4x32-10 block, whose four output words
-// are the random words of four consecutive indices, already in memory order: one
-// AVX-512 vector gives 16 words, an AVX2 vector 8 (the rounds are in vec_avx512.hpp
-// and vec_avx2.hpp, next to the other vector operations), an SSE2 vector 4 (baseline
-// x86-64, below). The result equals the
-// scalar fixq::random_u32 bit for bit (tests/core/random.test.cpp); which ISA runs
-// is chosen at compile time (simd/native.hpp).
+// random_u32 takes one byte of each element's word from each of four Philox
+// streams (core/random.hpp): a group of 64 elements needs 4 blocks of each stream.
+// Here whole groups are computed with the Philox rounds of vec_avx512.hpp,
+// vec_avx2.hpp or SSE2 (baseline x86-64, below), several blocks per vector, and
+// the bytes are then recombined into words by a loop compilers vectorize. The
+// result equals scalar fixq::random_u32 bit for bit (tests/core/random.test.cpp,
+// tests/simd); which ISA runs is chosen at compile time (simd/native.hpp).
 #ifndef FIXQ_SIMD_PHILOX_HPP
 #define FIXQ_SIMD_PHILOX_HPP
 
@@ -24,33 +24,50 @@ namespace fixq::simd {
 
 namespace detail {
 
-/// out[4 k + j] = word j of block first_block + k, for k < blocks.
+/// The words of elements 64 g + e, e < 64, of the groups g = first_group + q for
+/// q < count, from the stream words w[s][16 q + l].
+inline void compose_groups(const std::uint32_t (*w)[philox::group_words * 8], std::uint32_t* out, std::size_t count) {
+  for (std::size_t q = 0; q < count; ++q)
+    for (int k = 0; k < 4; ++k) {
+      const unsigned sh = 8u * static_cast<unsigned>(k);
+      std::uint32_t* o = out + 64 * q + 16 * static_cast<std::size_t>(k);
+      const std::size_t at = 16 * q;
+      for (std::size_t l = 0; l < 16; ++l)
+        o[l] = ((w[0][at + l] >> sh) & 0xFFu) << 24 | ((w[1][at + l] >> sh) & 0xFFu) << 16 |
+               ((w[2][at + l] >> sh) & 0xFFu) << 8 | ((w[3][at + l] >> sh) & 0xFFu);
+    }
+}
+
+/// out[64 q + e] = random_u32(seed, 64 (first_group + q) + e) for q < groups.
 template <class V>
-void philox_blocks(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out, std::size_t blocks) {
-  constexpr std::size_t per_vector = V::lanes / 4;  // blocks per vector
+void philox_groups(std::uint64_t seed, std::uint64_t first_group, std::uint32_t* out, std::size_t groups) {
+  constexpr std::size_t wv = philox::group_words / V::lanes;  // vectors per group and stream
   constexpr int n = V::philox_in_flight;
+  constexpr std::size_t per_step = n / wv;                    // groups per step
+  static_assert(per_step >= 1 && per_step <= 8);
   const typename V::PhiloxKeys keys(seed);
-  std::size_t b = 0;
-  for (; b + n * per_vector <= blocks; b += n * per_vector) {
-    typename V::I words[n];
-    V::template philox<n>(keys, first_block + b, words);
-    for (int v = 0; v < n; ++v) V::store(out + 4 * b + static_cast<std::size_t>(v) * V::lanes, words[v]);
+  alignas(64) std::uint32_t w[philox::streams][philox::group_words * 8];
+  std::size_t q = 0;
+  for (; q + per_step <= groups; q += per_step) {
+    for (std::uint32_t s = 0; s < philox::streams; ++s) {
+      typename V::I words[n];
+      V::template philox<n>(keys, 4 * (first_group + q), words, s);
+      for (int v = 0; v < n; ++v) V::store(w[s] + static_cast<std::size_t>(v) * V::lanes, words[v]);
+    }
+    compose_groups(w, out + 64 * q, per_step);
   }
-  for (; b + per_vector <= blocks; b += per_vector) {
-    typename V::I words[1];
-    V::template philox<1>(keys, first_block + b, words);
-    V::store(out + 4 * b, words[0]);
-  }
-  const philox::Key key = philox::key_of(seed);
-  for (; b < blocks; ++b) {
-    const auto w = philox::block(philox::counter_of_block(first_block + b), key);
-    for (int j = 0; j < 4; ++j) out[4 * b + j] = w[j];
+  for (; q < groups; ++q) {
+    for (std::uint32_t s = 0; s < philox::streams; ++s) {
+      const auto ws = philox::group_stream_words(seed, first_group + q, s);
+      for (std::size_t l = 0; l < philox::group_words; ++l) w[s][l] = ws[l];
+    }
+    compose_groups(w, out + 64 * q, 1);
   }
 }
 
 #if defined(__SSE2__) && !defined(FIXQ_SIMD_NATIVE) && !defined(FIXQ_NO_EXPLICIT_SIMD)
 #define FIXQ_SIMD_HAVE_PHILOX_SSE2 1
-/// Philox on baseline x86-64 (SSE2), one block per vector; only what philox_blocks needs.
+/// Philox on baseline x86-64 (SSE2), one block per vector; only what philox_groups needs.
 struct PhiloxSse2 {
   static constexpr int lanes = 4;
   static constexpr int philox_in_flight = 4;
@@ -67,10 +84,10 @@ struct PhiloxSse2 {
     }
   };
   template <int N>
-  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out) {
+  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
     I s[N];
     for (int v = 0; v < N; ++v)
-      s[v] = _mm_set_epi64x(0, static_cast<long long>(first_block + static_cast<unsigned>(v)));
+      s[v] = _mm_set_epi64x(stream, static_cast<long long>(first_block + static_cast<unsigned>(v)));
     for (int r = 0; r < philox::rounds; ++r) {
       for (int v = 0; v < N; ++v) {
         const I swapped = _mm_shuffle_epi32(_mm_mul_epu32(s[v], k.mult), 0x1B);  // {hi1, lo1, hi0, lo0}
@@ -98,21 +115,34 @@ inline constexpr const char* philox_isa_name() {
 
 /// out[k] = random_u32(seed, first + k) for 0 <= k < n.
 inline void random_u32_fill(std::uint64_t seed, std::uint64_t first, std::uint32_t* out, std::size_t n) {
+  if (n > 0 && first + (n - 1) < first) {  // the indices wrap past 2^64 - 1: two runs
+    const auto head = static_cast<std::size_t>(0 - first);
+    random_u32_fill(seed, first, out, head);
+    random_u32_fill(seed, 0, out + head, n - head);
+    return;
+  }
   std::size_t k = 0;
-  for (; k < n && ((first + k) & 3) != 0; ++k) out[k] = random_u32(seed, first + k);  // to a block boundary
-  const std::size_t blocks = (n - k) / 4;
+  if (first % philox::group_size != 0) {  // to a group boundary, through a sequential stream
+    RandomStream stream(seed, first);
+    for (; k < n && (first + k) % philox::group_size != 0; ++k) out[k] = stream.next();
+  }
+  const std::size_t groups = (n - k) / philox::group_size;
+  const std::uint64_t g = (first + k) / philox::group_size;
 #if defined(FIXQ_SIMD_NATIVE)
-  detail::philox_blocks<Native>(seed, (first + k) >> 2, out + k, blocks);
+  detail::philox_groups<Native>(seed, g, out + k, groups);
 #elif defined(FIXQ_SIMD_HAVE_PHILOX_SSE2)
-  detail::philox_blocks<detail::PhiloxSse2>(seed, (first + k) >> 2, out + k, blocks);
+  detail::philox_groups<detail::PhiloxSse2>(seed, g, out + k, groups);
 #else
-  const philox::Key key = philox::key_of(seed);
-  for (std::size_t b = 0; b < blocks; ++b) {
-    const auto w = philox::block(philox::counter_of_block(((first + k) >> 2) + b), key);
-    for (int j = 0; j < 4; ++j) out[k + 4 * b + j] = w[j];
+  for (std::size_t q = 0; q < groups; ++q) {
+    RandomStream stream(seed, (g + q) * philox::group_size);
+    for (std::size_t e = 0; e < philox::group_size; ++e) out[k + q * philox::group_size + e] = stream.next();
   }
 #endif
-  for (k += 4 * blocks; k < n; ++k) out[k] = random_u32(seed, first + k);
+  k += groups * philox::group_size;
+  if (k < n) {
+    RandomStream stream(seed, first + k);
+    for (; k < n; ++k) out[k] = stream.next();
+  }
 }
 
 }  // namespace fixq::simd

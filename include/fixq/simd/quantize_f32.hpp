@@ -17,17 +17,25 @@
 //  - the other nearest modes: t = trunc(yc) and r = yc - t (exact: same sign,
 //    Sterbenz), so |r| > 1/2 moves t one step away from zero, |r| == 1/2 is an
 //    exact tie resolved by the mode;
-//  - Stochastic: floor(yc + U/2^32) = t - (r < 0) + carry(F + U) with
-//    F = floor(r * 2^32) mod 2^32 (r * 2^32 is exact; |F| < 2^32 converts exactly),
-//    the random words U generated in registers (Philox4x32-10, the same words as
-//    random_u32(seed, index)), never stored.
+//  - Stochastic: floor(y + U/2^32), i.e. floor(y) + carry(F + U) with
+//    F = floor(frac(y) * 2^32), for U = random_u32(seed, index). The top byte of U
+//    comes from Philox stream 0 (core/random.hpp), generated in registers and never
+//    stored: with z = floor(y * 2^8) and b its byte of U, the code is (z + b) >> 8
+//    unless the low byte of z + b is 0xFF, when the lower bytes of F + U decide
+//    the carry. That happens with probability 1/256 per element; those elements
+//    are recorded without a branch and redone after the loop from the next bytes
+//    of U (stochastic_fix). Elements before the first full group of 64 and after
+//    the last one use whole words from a RandomStream (f32_codes below).
 // Preconditions (kernels/quantize_span.hpp checks them): a saturating overflow
 // mode, 0 <= frac < 127, every code within +-2^30, and for float output every code
-// within +-2^24 (so the code converts to float exactly).
+// within +-2^24 (so the code converts to float exactly); for Round::Stochastic,
+// frac < 119 and every code within +-(2^22 - 1) (see stochastic_lanes_fit).
 #ifndef FIXQ_SIMD_QUANTIZE_F32_HPP
 #define FIXQ_SIMD_QUANTIZE_F32_HPP
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -36,6 +44,18 @@
 #include <fixq/core/format.hpp>
 #include <fixq/core/random.hpp>
 #include <fixq/simd/native.hpp>
+
+namespace fixq::simd {
+
+/// Whether Round::Stochastic may use the vector lanes for format f: y * 2^8 must
+/// be a float times a power of two (frac + 8 < 127), and every code strictly
+/// within 2^22 (|y * 2^8| is clamped to 2^30 and must stay out of range there).
+inline bool stochastic_lanes_fit(const Format& f) {
+  constexpr std::int64_t lim = (std::int64_t{1} << 22) - 1;
+  return f.frac >= 0 && f.frac < 119 && f.max_code() <= lim && -static_cast<int128>(f.min_code()) <= lim;
+}
+
+}  // namespace fixq::simd
 
 #if defined(FIXQ_SIMD_NATIVE)
 namespace fixq::simd {
@@ -47,10 +67,11 @@ inline constexpr bool f32_kernel_output = std::is_same_v<Out, float> || (std::is
 /// Vector constants of one call.
 template <class V>
 struct F32Consts {
-  typename V::F scale, limit, neg_limit, half, below_half, zero, two32, lsb;
-  typename V::I lo, hi, one;
+  typename V::F scale, scale256, limit, neg_limit, half, below_half, zero, two32, lsb;
+  typename V::I lo, hi, one, byte;
   F32Consts(const BranchFreePlan<float>& p, float lsb_value)
       : scale(V::set1(p.scale)),
+        scale256(V::set1(p.scale * 256.0f)),
         limit(V::set1(0x1p30f)),
         neg_limit(V::set1(-0x1p30f)),
         half(V::set1(0.5f)),
@@ -60,7 +81,8 @@ struct F32Consts {
         lsb(V::set1(lsb_value)),
         lo(V::set1(static_cast<std::int32_t>(p.lo))),
         hi(V::set1(static_cast<std::int32_t>(p.hi))),
-        one(V::set1(std::int32_t{1})) {}
+        one(V::set1(std::int32_t{1})),
+        byte(V::set1(std::int32_t{0xFF})) {}
 };
 
 /// The codes of V::lanes floats x (u: their random words, read only by Round::Stochastic).
@@ -131,43 +153,190 @@ inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
     V::template store_codes<Out>(p, c);
 }
 
+/// The overflow mode applied to an int32 code (NaN lanes already zeroed by the caller).
+template <class V, Overflow O>
+inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Consts<V>& k) {
+  if constexpr (O == Overflow::SaturateZero) {
+    const typename V::M out_of_range = V::mask_or(V::lt(c, k.lo), V::lt(k.hi, c));
+    return V::zero_unless(V::mask_andnot(out_of_range, ok), c);
+  } else {
+    return V::zero_unless(ok, V::min(V::max(c, k.lo), k.hi));
+  }
+}
+
+/// Round::Stochastic for one vector from the top bytes b of the random words:
+/// (z + b) >> 8 with z = floor(y * 2^8). `ties` gets bit 4 j for each lane j whose
+/// carry the lower bytes decide (low byte of z + b == 0xFF); its result is
+/// provisional, stochastic_fix replaces it.
+template <class V, Overflow O>
+inline typename V::I f32_stochastic_codes(typename V::F x, typename V::I b, const F32Consts<V>& k,
+                                          std::uint64_t& ties) {
+  const typename V::F y8 = V::mul(x, k.scale256);
+  const typename V::M ok = V::ordered(y8);
+  const typename V::F yc = V::min(V::max(y8, k.neg_limit), k.limit);  // NaN -> -2^30 (dropped through ok)
+  const typename V::I s = V::add(V::floor_to_int(yc), b);
+  ties = V::low_byte_ff(s);
+  return f32_saturate<V, O>(V::shift_right_arith(s, 8), ok, k);
+}
+
+/// The exact code of x under Round::Stochastic, given that the top bytes of F and
+/// U sum to 0xFF (the vector lanes' tie) and b1, the second byte of U: the next
+/// bytes of U decide.
+template <Overflow O>
+inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& plan, std::uint64_t seed,
+                                        std::uint64_t index, std::uint32_t b1) {
+  if (x != x) return 0;
+  // y = x 2^frac, exact in double, clamped as the vector lanes clamp y 2^8.
+  const double y = std::min(std::max(static_cast<double>(x) * static_cast<double>(plan.scale), -0x1p22), 0x1p22);
+  const double fl_d = std::floor(y);
+  const auto fl = static_cast<std::int32_t>(fl_d);
+  const auto z = static_cast<std::int64_t>(std::floor(y * 256));
+  // F = floor(frac(y) 2^32) without rounding: y - floor(y) is exact for y >= 0;
+  // for y < 0, floor(y) + 1 - y is (a difference of two numbers of one sign, the
+  // smaller an integer), and F = 2^32 - ceil((floor(y) + 1 - y) 2^32).
+  const std::uint64_t two32 = std::uint64_t{1} << 32;
+  const auto F = static_cast<std::uint32_t>(
+      y >= 0 ? static_cast<std::uint64_t>((y - fl_d) * 0x1p32)
+             : two32 - static_cast<std::uint64_t>(std::ceil((fl_d + 1 - y) * 0x1p32)));
+  const std::uint32_t b0 = (0xFFu - static_cast<std::uint32_t>(z & 0xFF)) & 0xFFu;
+  const std::uint32_t second = ((F >> 16) & 0xFFu) + b1;
+  bool up;
+  if (second != 0xFF) {
+    up = second > 0xFF;
+  } else {  // one in 2^16 elements: the last two bytes too
+    const std::uint32_t u = b0 << 24 | b1 << 16 | random_byte(seed, index, 2) << 8 | random_byte(seed, index, 3);
+    up = static_cast<std::uint64_t>(F) + u >= (std::uint64_t{1} << 32);
+  }
+  std::int32_t c = fl + (up ? 1 : 0);
+  if constexpr (O == Overflow::SaturateZero)
+    c = (c < plan.lo || c > plan.hi) ? 0 : c;
+  else
+    c = std::min(std::max(c, static_cast<std::int32_t>(plan.lo)), static_cast<std::int32_t>(plan.hi));
+  return c;
+}
+
+/// Out-of-line: redo the recorded lanes, bit 4 j of bits[t] for element at[t] + j
+/// whose input is xs[lanes t + j] (saved: `out` may be the input buffer). Their
+/// second bytes come from stream 1, four elements at a time.
+template <Overflow O, std::size_t lanes, class Out>
+__attribute__((noinline)) void stochastic_fix(const float* xs, Out* out, const std::uint32_t* at,
+                                              const std::uint64_t* bits, std::size_t count,
+                                              const BranchFreePlan<float>& plan, float lsb, std::uint64_t seed,
+                                              std::uint64_t first_index) {
+  constexpr std::size_t batch = 4;
+  std::size_t pending[batch];
+  float pending_x[batch];
+  std::size_t m = 0;
+  const philox::Key key = philox::key_of(seed);
+  const auto flush = [&] {
+    philox::Counter c[batch];
+    for (std::size_t j = 0; j < batch; ++j) {  // stream 1, block 4 g + l / 4 (core/random.hpp); unused slots repeat slot 0
+      const std::uint64_t index = first_index + pending[j < m ? j : 0];
+      const std::uint64_t e = index % philox::group_size;
+      c[j] = philox::counter_of_block(4 * (index / philox::group_size) + (e % 16) / 4, 1);
+    }
+    for (std::size_t j = 0; j < batch; ++j) c[j] = philox::block(c[j], key);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t i = pending[j];
+      const std::uint64_t e = (first_index + i) % philox::group_size;
+      const std::uint32_t b1 = (c[j][e % 4] >> (8 * (e / 16))) & 0xFFu;
+      const std::int32_t code = stochastic_fix_code<O>(pending_x[j], plan, seed, first_index + i, b1);
+      if constexpr (std::is_same_v<Out, float>)
+        out[i] = static_cast<float>(code) * lsb;
+      else
+        out[i] = static_cast<Out>(code);
+    }
+    m = 0;
+  };
+  for (std::size_t t = 0; t < count; ++t)
+    for (std::uint64_t bm = bits[t]; bm != 0; bm &= bm - 1) {
+      const auto j = static_cast<std::size_t>(std::countr_zero(bm) / 4);
+      pending[m] = at[t] + j;
+      pending_x[m++] = xs[lanes * t + j];
+      if (m == batch) flush();
+    }
+  if (m) flush();
+}
+
 /// out[i] for i < n as documented above; element i uses random_u32(seed, first_index + i).
 template <class V, Round R, Overflow O, class Out>
   requires f32_kernel_output<Out>
 void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan<float>& plan, float lsb,
                   std::uint64_t seed, std::uint64_t first_index) {
+  if (R == Round::Stochastic && n > 0 && first_index + (n - 1) < first_index) {  // indices wrap: two runs
+    const auto head = static_cast<std::size_t>(0 - first_index);
+    quantize_f32<V, R, O>(in, out, head, plan, lsb, seed, first_index);
+    quantize_f32<V, R, O>(in + head, out + head, n - head, plan, lsb, seed, 0);
+    return;
+  }
   using I = typename V::I;
   constexpr std::size_t L = V::lanes;
   const F32Consts<V> k(plan, lsb);
   const auto vector = [&](std::size_t at, I u) { f32_store<V>(out + at, f32_codes<V, R, O>(V::load(in + at), u, k), k); };
   // Fewer than L elements (head and tail), through a full vector on a local copy.
+  // (Round::Stochastic: words from `stream`, which must be at element at.)
+  RandomStream stream(seed, first_index);
   const auto partial = [&](std::size_t at, std::size_t count) {
     alignas(64) float x[L] = {};
     alignas(64) std::uint32_t u[L] = {};
     alignas(64) Out y[L];
     std::copy(in + at, in + at + count, x);
     if constexpr (R == Round::Stochastic)
-      for (std::size_t j = 0; j < count; ++j) u[j] = random_u32(seed, first_index + at + j);
+      for (std::size_t j = 0; j < count; ++j) u[j] = stream.next();
     f32_store<V>(y, f32_codes<V, R, O>(V::load(x), V::load(u), k), k);
     std::copy(y, y + count, out + at);
   };
   std::size_t i = 0;
   if constexpr (R == Round::Stochastic) {
-    // Philox blocks hold the words of 4 consecutive indices: start on a block.
-    i = std::min<std::size_t>(n, (4 - (first_index & 3)) & 3);
-    if (i) partial(0, i);
+    // Elements before the first group boundary: whole words.
+    i = std::min<std::size_t>(n, (philox::group_size - first_index % philox::group_size) % philox::group_size);
+    for (std::size_t at = 0; at < i; at += L) partial(at, std::min<std::size_t>(L, i - at));
     const typename V::PhiloxKeys keys(seed);
-    constexpr int group = V::philox_in_flight;
-    for (; i + group * L <= n; i += group * L) {
-      I u[group];
-      V::template philox<group>(keys, (first_index + i) >> 2, u);
-      for (int v = 0; v < group; ++v) vector(i + static_cast<std::size_t>(v) * L, u[v]);
+    constexpr std::size_t wv = philox::group_words / L;  // word vectors per group
+    constexpr int n_words = V::philox_in_flight;
+    constexpr std::size_t groups = n_words / wv;          // groups per step
+    constexpr std::size_t step = groups * philox::group_size;
+    constexpr std::size_t cap = 128;                      // recorded vectors before a fix pass
+    std::uint32_t tie_at[cap];
+    std::uint64_t tie_bits[cap];
+    alignas(64) float tie_x[cap * L];
+    std::size_t n_ties = 0;
+    const auto fix = [&] {
+      stochastic_fix<O, L>(tie_x, out, tie_at, tie_bits, n_ties, plan, lsb, seed, first_index);
+      n_ties = 0;
+    };
+    // Full groups: `count` groups from element i, their stream-0 words in w.
+    const auto groups_at = [&](std::size_t count, const I* w) {
+      for (std::size_t q = 0; q < count; ++q)
+        for (std::size_t e = 0; e < philox::group_size / L; ++e) {
+          // element vector e of group q: byte e L / 16 of word vector (e L mod 16) / L
+          const std::size_t at = i + q * philox::group_size + e * L;
+          const I b = V::bit_and(V::shift_right(w[q * wv + (e * L % 16) / L], static_cast<unsigned>(8 * (e * L / 16))), k.byte);
+          std::uint64_t ties;
+          const typename V::F x = V::load(in + at);
+          const I c = f32_stochastic_codes<V, O>(x, b, k, ties);
+          V::store(tie_x + n_ties * L, x);  // kept only if the vector has a tie
+          f32_store<V>(out + at, c, k);
+          tie_at[n_ties] = static_cast<std::uint32_t>(at);
+          tie_bits[n_ties] = ties;
+          n_ties += ties != 0;
+        }
+      if (n_ties + step / L > cap) fix();
+    };
+    for (; i + step <= n; i += step) {
+      I w[n_words];
+      V::template philox<n_words>(keys, (first_index + i) / 16, w);
+      groups_at(groups, w);
     }
-    for (; i + L <= n; i += L) {
-      I u[1];
-      V::template philox<1>(keys, (first_index + i) >> 2, u);
-      vector(i, u[0]);
+    for (; i + philox::group_size <= n; i += philox::group_size) {
+      I w[wv];
+      V::template philox<static_cast<int>(wv)>(keys, (first_index + i) / 16, w);
+      groups_at(1, w);
     }
+    fix();
+    stream = RandomStream(seed, first_index + i);
+    for (std::size_t at = i; at < n; at += L) partial(at, std::min<std::size_t>(L, n - at));
+    return;
   } else {
     const I u = V::zero();
     for (; i + 4 * L <= n; i += 4 * L) {

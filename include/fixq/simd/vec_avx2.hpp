@@ -74,6 +74,16 @@ struct Avx2 {
     return _mm256_cmpgt_epi32(_mm256_xor_si256(b, flip), _mm256_xor_si256(a, flip));
   }
   static M even(I a) { return _mm256_cmpeq_epi32(_mm256_and_si256(a, _mm256_set1_epi32(1)), _mm256_setzero_si256()); }
+  /// floor(a) as int32 (|a| < 2^31).
+  static I floor_to_int(F a) { return _mm256_cvtps_epi32(_mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
+  static I shift_right(I a, unsigned n) { return _mm256_srli_epi32(a, static_cast<int>(n)); }  // logical
+  static I shift_right_arith(I a, unsigned n) { return _mm256_srai_epi32(a, static_cast<int>(n)); }
+  static I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
+  /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
+  static std::uint64_t low_byte_ff(I a) {
+    const int m = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, _mm256_set1_epi8(-1)));
+    return static_cast<std::uint32_t>(m) & 0x11111111u;
+  }
   static M mask_or(M a, M b) { return _mm256_or_si256(a, b); }
   static M mask_and(M a, M b) { return _mm256_and_si256(a, b); }
   static M mask_andnot(M a, M b) { return _mm256_andnot_si256(a, b); }  // !a && b
@@ -116,13 +126,13 @@ struct Avx2 {
       }
     }
   };
-  /// out[v] = the 8 random words of elements 4 * (first_block + 2 v) ..., v < N.
+  /// out[v] = the 8 words of blocks first_block + 2 v, + 1 of a stream, v < N.
   template <int N>
-  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out) {
+  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
     I s[N];
     for (int v = 0; v < N; ++v) {
       const std::uint64_t b = first_block + 2 * static_cast<unsigned>(v);
-      s[v] = _mm256_setr_epi64x(static_cast<long long>(b), 0, static_cast<long long>(b + 1), 0);
+      s[v] = _mm256_setr_epi64x(static_cast<long long>(b), stream, static_cast<long long>(b + 1), stream);
     }
     for (int r = 0; r < philox::rounds; ++r) {
       for (int v = 0; v < N; ++v) {

@@ -81,6 +81,15 @@ struct Avx512 {
   static M lt(I a, I b) { return _mm512_cmplt_epi32_mask(a, b); }
   static M ult(I a, I b) { return _mm512_cmplt_epu32_mask(a, b); }
   static M even(I a) { return _mm512_testn_epi32_mask(a, _mm512_set1_epi32(1)); }
+  /// floor(a) as int32 (a integral or not; |a| < 2^31), one conversion with an embedded rounding.
+  static I floor_to_int(F a) { return _mm512_maskz_cvt_roundps_epi32(all, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static I shift_right(I a, unsigned n) { return _mm512_maskz_srli_epi32(all, a, n); }             // logical
+  static I shift_right_arith(I a, unsigned n) { return _mm512_maskz_srai_epi32(all, a, n); }
+  static I bit_and(I a, I b) { return _mm512_and_epi32(a, b); }
+  /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
+  static std::uint64_t low_byte_ff(I a) {
+    return _mm512_mask_cmpeq_epi8_mask(0x1111111111111111ull, a, _mm512_set1_epi8(-1));
+  }
   static M mask_or(M a, M b) { return static_cast<M>(a | b); }
   static M mask_and(M a, M b) { return static_cast<M>(a & b); }
   static M mask_andnot(M a, M b) { return static_cast<M>(~a & b); }  // !a && b
@@ -104,41 +113,57 @@ struct Avx512 {
     }
   }
 
-  // ---- Philox4x32-10 (core/random.hpp), four blocks per vector.
-  // A 128-bit lane holds one block {c0, c1, c2, c3}; the multipliers sit under c0
-  // and c2, so vpmuludq gives {lo(M0*c0), hi(M0*c0), lo(M1*c2), hi(M1*c2)} and a
-  // round maps {c0, c1, c2, c3} to {hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0}. The
-  // four output words of a block are the random words of four consecutive
-  // element indices, already in memory order.
+  // ---- Philox4x32-10 (core/random.hpp), eight blocks per pair of vectors.
+  // A 64-bit lane of vector A holds {c0, c1} of one block, the same lane of B its
+  // {c2, c3}. vpmuludq multiplies the low halves: A * M0 = {lo0, hi0} and
+  // B * M1 = {lo1, hi1} per lane. A round maps {c0, c1, c2, c3} to
+  // {hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0}: a masked three-way XOR into the
+  // high halves of the products ({lo1, hi1 ^ c1 ^ k0}) and a 32-bit rotation of
+  // each 64-bit lane. Three instructions per 16 words and round (one multiply).
+  // The lanes hold blocks 0 4 1 5 2 6 3 7 of the pair, so that unpacking the low
+  // and high 64-bit lanes of A and B gives blocks 0-3 and 4-7 with their words in
+  // memory order: the random words of 32 consecutive element indices.
   struct PhiloxKeys {
-    I mult;
-    I round_key[philox::rounds];
+    I mult0, mult1;
+    std::uint32_t k0[philox::rounds], k1[philox::rounds];
     explicit PhiloxKeys(std::uint64_t seed) {
       const philox::Key key = philox::key_of(seed);
-      mult = _mm512_set4_epi32(0, static_cast<int>(philox::M1), 0, static_cast<int>(philox::M0));
-      for (int r = 0; r < philox::rounds; ++r)
-        round_key[r] = _mm512_set4_epi32(0, static_cast<int>(key[1] + static_cast<std::uint32_t>(r) * philox::W1), 0,
-                                         static_cast<int>(key[0] + static_cast<std::uint32_t>(r) * philox::W0));
-    }
-  };
-  /// out[v] = the 16 random words of elements 4 * (first_block + 4 v) ...,
-  /// for v < N (N vectors computed together: a round is a dependent
-  /// multiply-shuffle-XOR chain, so independent vectors hide its latency).
-  template <int N>
-  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out) {
-    const __m512i step = _mm512_set_epi64(0, 3, 0, 2, 0, 1, 0, 0);  // counters {b, 0} per 128-bit lane
-    I s[N];
-    for (int v = 0; v < N; ++v)
-      s[v] = _mm512_maskz_add_epi64(0x55, _mm512_set1_epi64(static_cast<long long>(first_block + 4 * static_cast<unsigned>(v))), step);
-    for (int r = 0; r < philox::rounds; ++r) {
-      for (int v = 0; v < N; ++v) {
-        const __m512i prod = _mm512_maskz_mul_epu32(0xFF, s[v], k.mult);
-        const __m512i swapped = _mm512_maskz_shuffle_epi32(all, prod, _MM_PERM_ABCD);  // {hi1, lo1, hi0, lo0}
-        const __m512i odd = _mm512_maskz_srli_epi64(0xFF, s[v], 32);                   // {c1, 0, c3, 0}
-        s[v] = _mm512_ternarylogic_epi32(swapped, odd, k.round_key[r], 0x96);          // three-way XOR
+      mult0 = _mm512_set1_epi64(philox::M0);
+      mult1 = _mm512_set1_epi64(philox::M1);
+      for (int r = 0; r < philox::rounds; ++r) {
+        k0[r] = key[0] + static_cast<std::uint32_t>(r) * philox::W0;
+        k1[r] = key[1] + static_cast<std::uint32_t>(r) * philox::W1;
       }
     }
-    for (int v = 0; v < N; ++v) out[v] = s[v];
+  };
+  /// out[v] = the 16 words of blocks first_block + 4 v ... + 3 of a stream, for
+  /// v < N (N vectors computed together: a round is a dependent multiply-XOR-rotate
+  /// chain, so independent vectors hide its latency). An odd N computes one
+  /// vector more than it returns.
+  template <int N>
+  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
+    constexpr int pairs = (N + 1) / 2;
+    const __m512i order = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
+    constexpr __mmask16 high = 0xAAAA;
+    I a[pairs], b[pairs];
+    for (int p = 0; p < pairs; ++p) {
+      a[p] = _mm512_maskz_add_epi64(0xFF, _mm512_set1_epi64(static_cast<long long>(first_block + 8 * static_cast<unsigned>(p))), order);
+      b[p] = _mm512_set1_epi64(stream);  // {c2, c3} = {stream, 0}
+    }
+    for (int r = 0; r < philox::rounds; ++r) {
+      const I key0 = _mm512_set1_epi32(static_cast<int>(k.k0[r]));
+      const I key1 = _mm512_set1_epi32(static_cast<int>(k.k1[r]));
+      for (int p = 0; p < pairs; ++p) {
+        const I p0 = _mm512_maskz_mul_epu32(0xFF, a[p], k.mult0);  // {lo0, hi0}
+        const I p1 = _mm512_maskz_mul_epu32(0xFF, b[p], k.mult1);  // {lo1, hi1}
+        a[p] = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a[p], key0, 0x96), 32);
+        b[p] = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b[p], key1, 0x96), 32);
+      }
+    }
+    for (int p = 0; p < pairs; ++p) {
+      out[2 * p] = _mm512_maskz_unpacklo_epi64(0xFF, a[p], b[p]);
+      if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
+    }
   }
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
 };
