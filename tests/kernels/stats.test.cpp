@@ -27,6 +27,8 @@
 #include <fixq/kernels/quantize.hpp>
 #include <fixq/kernels/stats.hpp>
 
+#include "support/eigen_arrays.hpp"
+
 using fixq::Format;
 using fixq::Overflow;
 using fixq::QuantStats;
@@ -34,16 +36,9 @@ using fixq::Round;
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <class T = double>
-Eigen::Array<T, Eigen::Dynamic, 1> arr(std::initializer_list<T> values) {
-  Eigen::Array<T, Eigen::Dynamic, 1> a(static_cast<Eigen::Index>(values.size()));
-  Eigen::Index i = 0;
-  for (T v : values) a(i++) = v;
-  return a;
-}
+using fixq_test::arr;
+using fixq_test::kInf;
+using fixq_test::kNaN;
 
 /// Calls f.template operator()<R>() for each of the 10 rounding modes.
 template <class F>
