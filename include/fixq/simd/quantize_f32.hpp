@@ -219,7 +219,7 @@ inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& pl
 /// whose input is xs[lanes t + j] (saved: `out` may be the input buffer). Their
 /// second bytes come from stream 1, four elements at a time.
 template <Overflow O, std::size_t lanes, class Out>
-__attribute__((noinline)) void stochastic_fix(const float* xs, Out* out, const std::uint32_t* at,
+__attribute__((noinline)) void stochastic_fix(const float* xs, Out* out, const std::size_t* at,
                                               const std::uint64_t* bits, std::size_t count,
                                               const BranchFreePlan<float>& plan, float lsb, std::uint64_t seed,
                                               std::uint64_t first_index) {
@@ -297,7 +297,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     constexpr std::size_t groups = n_words / wv;          // groups per step
     constexpr std::size_t step = groups * philox::group_size;
     constexpr std::size_t cap = 128;                      // recorded vectors before a fix pass
-    std::uint32_t tie_at[cap];
+    std::size_t tie_at[cap];
     std::uint64_t tie_bits[cap];
     alignas(64) float tie_x[cap * L];
     std::size_t n_ties = 0;
@@ -317,7 +317,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
           const I c = f32_stochastic_codes<V, O>(x, b, k, ties);
           V::store(tie_x + n_ties * L, x);  // kept only if the vector has a tie
           f32_store<V>(out + at, c, k);
-          tie_at[n_ties] = static_cast<std::uint32_t>(at);
+          tie_at[n_ties] = at;
           tie_bits[n_ties] = ties;
           n_ties += ties != 0;
         }
