@@ -38,6 +38,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <type_traits>
 
 #include <fixq/core/convert.hpp>
@@ -215,31 +216,28 @@ inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& pl
   return c;
 }
 
-/// Out-of-line: redo the recorded lanes, bit 4 j of bits[t] for element at[t] + j
-/// whose input is xs[lanes t + j] (saved: `out` may be the input buffer). Their
-/// second bytes come from stream 1, four elements at a time.
-template <Overflow O, std::size_t lanes, class Out>
-__attribute__((noinline)) void stochastic_fix(const float* xs, Out* out, const std::size_t* at,
+/// Out-of-line: redo the recorded lanes, bit 4 j of bits[t] for element at[t] + j,
+/// whose input is xs[lanes t + j] when xs is given (`out` may be the input buffer)
+/// and in[at[t] + j] otherwise. Their second bytes come from stream 1, eight
+/// Philox blocks at a time in vector registers.
+template <class V, Overflow O, class Out>
+__attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, Out* out, const std::size_t* at,
                                               const std::uint64_t* bits, std::size_t count,
                                               const BranchFreePlan<float>& plan, float lsb, std::uint64_t seed,
-                                              std::uint64_t first_index) {
-  constexpr std::size_t batch = 4;
+                                              std::uint64_t first_index, const typename V::PhiloxKeys& keys) {
+  constexpr std::size_t batch = 8;
   std::size_t pending[batch];
   float pending_x[batch];
+  std::uint64_t blocks[batch];
+  std::uint32_t words[batch][4];
   std::size_t m = 0;
-  const philox::Key key = philox::key_of(seed);
   const auto flush = [&] {
-    philox::Counter c[batch];
-    for (std::size_t j = 0; j < batch; ++j) {  // stream 1, block 4 g + l / 4 (core/random.hpp); unused slots repeat slot 0
-      const std::uint64_t index = first_index + pending[j < m ? j : 0];
-      const std::uint64_t e = index % philox::group_size;
-      c[j] = philox::counter_of_block(4 * (index / philox::group_size) + (e % 16) / 4, 1);
-    }
-    for (std::size_t j = 0; j < batch; ++j) c[j] = philox::block(c[j], key);
+    for (std::size_t j = m; j < batch; ++j) blocks[j] = blocks[0];  // unused slots
+    V::philox_at(keys, blocks, 1, words);
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t i = pending[j];
       const std::uint64_t e = (first_index + i) % philox::group_size;
-      const std::uint32_t b1 = (c[j][e % 4] >> (8 * (e / 16))) & 0xFFu;
+      const std::uint32_t b1 = (words[j][e % 4] >> (8 * (e / 16))) & 0xFFu;
       const std::int32_t code = stochastic_fix_code<O>(pending_x[j], plan, seed, first_index + i, b1);
       if constexpr (std::is_same_v<Out, float>)
         out[i] = static_cast<float>(code) * lsb;
@@ -251,8 +249,11 @@ __attribute__((noinline)) void stochastic_fix(const float* xs, Out* out, const s
   for (std::size_t t = 0; t < count; ++t)
     for (std::uint64_t bm = bits[t]; bm != 0; bm &= bm - 1) {
       const auto j = static_cast<std::size_t>(std::countr_zero(bm) / 4);
-      pending[m] = at[t] + j;
-      pending_x[m++] = xs[lanes * t + j];
+      const std::size_t i = at[t] + j;
+      const std::uint64_t index = first_index + i, e = index % philox::group_size;
+      pending[m] = i;
+      pending_x[m] = xs ? xs[V::lanes * t + j] : in[i];
+      blocks[m++] = 4 * (index / philox::group_size) + (e % 16) / 4;  // stream 1's block (core/random.hpp)
       if (m == batch) flush();
     }
   if (m) flush();
@@ -301,8 +302,12 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     std::uint64_t tie_bits[cap];
     alignas(64) float tie_x[cap * L];
     std::size_t n_ties = 0;
+    // The redo needs the inputs; save them only when the output may overwrite them.
+    const std::less<const void*> before;  // a total order, even across buffers
+    const bool save_x = before(out, in + n) && before(in, out + n);
     const auto fix = [&] {
-      stochastic_fix<O, L>(tie_x, out, tie_at, tie_bits, n_ties, plan, lsb, seed, first_index);
+      stochastic_fix<V, O>(in, save_x ? tie_x : nullptr, out, tie_at, tie_bits, n_ties, plan, lsb, seed, first_index,
+                           keys);
       n_ties = 0;
     };
     // Full groups: `count` groups from element i, their stream-0 words in w.
@@ -315,7 +320,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
           std::uint64_t ties;
           const typename V::F x = V::load(in + at);
           const I c = f32_stochastic_codes<V, O>(x, b, k, ties);
-          V::store(tie_x + n_ties * L, x);  // kept only if the vector has a tie
+          if (save_x) V::store(tie_x + n_ties * L, x);  // kept only if the vector has a tie
           f32_store<V>(out + at, c, k);
           tie_at[n_ties] = at;
           tie_bits[n_ties] = ties;

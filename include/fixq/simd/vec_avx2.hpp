@@ -144,6 +144,20 @@ struct Avx2 {
     }
     for (int v = 0; v < N; ++v) out[v] = s[v];
   }
+  /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
+  static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
+                        std::uint32_t (*words)[4]) {
+    I s[4];
+    for (int v = 0; v < 4; ++v)
+      s[v] = _mm256_setr_epi64x(static_cast<long long>(blocks[2 * v]), stream, static_cast<long long>(blocks[2 * v + 1]), stream);
+    for (int r = 0; r < philox::rounds; ++r) {
+      for (int v = 0; v < 4; ++v) {
+        const __m256i swapped = _mm256_shuffle_epi32(_mm256_mul_epu32(s[v], k.mult), 0x1B);
+        s[v] = _mm256_xor_si256(_mm256_xor_si256(swapped, _mm256_srli_epi64(s[v], 32)), k.round_key[r]);
+      }
+    }
+    for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(words[2 * v]), s[v]);
+  }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
 };
 

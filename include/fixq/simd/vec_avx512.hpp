@@ -165,6 +165,27 @@ struct Avx512 {
       if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
     }
   }
+  /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
+  static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
+                        std::uint32_t (*words)[4]) {
+    constexpr __mmask16 high = 0xAAAA;
+    I a = _mm512_loadu_si512(blocks), b = _mm512_set1_epi64(stream);
+    for (int r = 0; r < philox::rounds; ++r) {
+      const I p0 = _mm512_maskz_mul_epu32(0xFF, a, k.mult0);
+      const I p1 = _mm512_maskz_mul_epu32(0xFF, b, k.mult1);
+      a = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a, _mm512_set1_epi32(static_cast<int>(k.k0[r])), 0x96), 32);
+      b = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b, _mm512_set1_epi32(static_cast<int>(k.k1[r])), 0x96), 32);
+    }
+    alignas(64) std::uint32_t wa[16], wb[16];
+    _mm512_store_si512(wa, a);
+    _mm512_store_si512(wb, b);
+    for (int j = 0; j < 8; ++j) {
+      words[j][0] = wa[2 * j];
+      words[j][1] = wa[2 * j + 1];
+      words[j][2] = wb[2 * j];
+      words[j][3] = wb[2 * j + 1];
+    }
+  }
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
 };
 
