@@ -209,9 +209,21 @@ TEST_CASE("results do not depend on the thread count", "[kernels]") {
     fixq::set_threads(2);
     fixq::quantize_span(x.data(), two.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 77);
     fixq::quantize_span(x.data(), c2.data(), x.size(), Format{12, 7}, r, Overflow::Wrap, 77);
+    // float input (the float lanes; parallel from 2^16 or 2^18 elements)
+    const std::vector<float> xf(x.begin(), x.end());
+    std::vector<float> f1(x.size()), f2(x.size());
+    std::vector<std::int8_t> b1(x.size()), b2(x.size());
+    fixq::set_threads(1);
+    fixq::quantize_span(xf.data(), f1.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 78);
+    fixq::quantize_span(xf.data(), b1.data(), x.size(), Format{8, 4}, r, Overflow::SaturateZero, 78);
+    fixq::set_threads(2);
+    fixq::quantize_span(xf.data(), f2.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 78);
+    fixq::quantize_span(xf.data(), b2.data(), x.size(), Format{8, 4}, r, Overflow::SaturateZero, 78);
     fixq::set_threads(0);
     CHECK(one == two);
     CHECK(c1 == c2);
+    CHECK(f1 == f2);
+    CHECK(b1 == b2);
   }
   CHECK_THROWS_AS(fixq::set_threads(-1), std::invalid_argument);
 }

@@ -66,7 +66,16 @@ void check_code_type(const Format& f) {
 namespace detail {
 
 inline constexpr std::size_t kChunk = 4096;          // elements per chunk (and per thread task)
-inline constexpr std::size_t kParallelMin = 1 << 16;  // below this, one thread
+enum class Lanes { Float, Double, Exact };
+
+/// Below this many elements a call runs on one thread: an OpenMP fork/join costs
+/// about 4 us on the 2-vCPU machine of bench/RESULTS.md, so the threshold grows
+/// with the speed of the lanes (crossovers measured there: float lanes 2^17-2^18,
+/// stochastic float lanes 2^15-2^16, double lanes 2^13-2^14).
+inline constexpr std::size_t parallel_min(Lanes lanes, bool stochastic) {
+  if (lanes == Lanes::Float) return stochastic ? std::size_t{1} << 16 : std::size_t{1} << 18;
+  return lanes == Lanes::Double ? std::size_t{1} << 14 : std::size_t{1} << 12;
+}
 
 /// Stochastic rounding of y (|y| < 2^62) with random word u, branch-free:
 /// up iff f >= 1 - u / 2^32 with f = y - floor(y), decided by the sign of an
@@ -127,8 +136,6 @@ inline Out exact_element(In v, const Format& f, std::uint32_t u) {
   else
     return static_cast<Out>(c);
 }
-
-enum class Lanes { Float, Double, Exact };
 
 template <class In, class Out>
 Lanes choose_lanes(const Format& f, Overflow o) {
@@ -228,8 +235,8 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
   const Lanes lanes = choose_lanes<In, Out>(f, O);
   const std::size_t chunks = (n + kChunk - 1) / kChunk;
   // Throw must be able to throw, which OpenMP regions cannot: run it on one thread.
-  const bool parallel = n >= kParallelMin && O != Overflow::Throw;
   [[maybe_unused]] const bool simd_stochastic_fits = R == Round::Stochastic && simd::stochastic_lanes_fit(f);
+  const bool parallel = n >= parallel_min(lanes, R == Round::Stochastic) && O != Overflow::Throw;
   for_each_chunk(chunks, parallel, [&](std::size_t c) {
     const std::size_t begin = c * kChunk, len = std::min(kChunk, n - begin);
     const In* src = in + begin;
