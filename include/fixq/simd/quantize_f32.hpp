@@ -188,18 +188,22 @@ inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& pl
                                         std::uint64_t index, std::uint32_t b1) {
   if (x != x) return 0;
   // y = x 2^frac, exact in double, clamped as the vector lanes clamp y 2^8.
-  const double y = std::min(std::max(static_cast<double>(x) * static_cast<double>(plan.scale), -0x1p22), 0x1p22);
-  const double fl_d = std::floor(y);
-  const auto fl = static_cast<std::int32_t>(fl_d);
-  const auto z = static_cast<std::int64_t>(std::floor(y * 256));
-  // F = floor(frac(y) 2^32) without rounding: y - floor(y) is exact for y >= 0;
-  // for y < 0, floor(y) + 1 - y is (a difference of two numbers of one sign, the
-  // smaller an integer), and F = 2^32 - ceil((floor(y) + 1 - y) 2^32).
-  const std::uint64_t two32 = std::uint64_t{1} << 32;
-  const auto F = static_cast<std::uint32_t>(
-      y >= 0 ? static_cast<std::uint64_t>((y - fl_d) * 0x1p32)
-             : two32 - static_cast<std::uint64_t>(std::ceil((fl_d + 1 - y) * 0x1p32)));
-  const std::uint32_t b0 = (0xFFu - static_cast<std::uint32_t>(z & 0xFF)) & 0xFFu;
+  const double scale = static_cast<double>(plan.scale);
+  const double y = std::min(std::max(static_cast<double>(x) * scale, -0x1p22), 0x1p22);
+  const auto fl = static_cast<std::int32_t>(std::floor(y));
+  // F = floor(y 2^32) mod 2^32 = floor(frac(y) 2^32), from the bits of x without
+  // branches (the signs of tie elements are random): x = m 2^e with m a signed
+  // 25-bit integer, so floor(y 2^32) = m shifted by e + frac + 32.
+  const auto bits = std::bit_cast<std::uint32_t>(x);
+  const int biased = static_cast<int>((bits >> 23) & 0xFFu);
+  const auto mag = static_cast<std::int64_t>((bits & 0x7FFFFFu) | (biased != 0 ? 0x800000u : 0u));
+  const std::int64_t m = (bits >> 31) != 0 ? -mag : mag;
+  const int frac = static_cast<int>(std::bit_cast<std::uint32_t>(plan.scale) >> 23) - 127;  // scale = 2^frac, normal
+  const int shift = (biased != 0 ? biased - 150 : -149) + frac + 32;
+  const std::int64_t scaled = shift >= 0 ? static_cast<std::int64_t>(static_cast<std::uint64_t>(m) << std::min(shift, 40))
+                                         : m >> std::min(-shift, 63);  // arithmetic: floor
+  const auto F = std::fabs(y) < 0x1p22 ? static_cast<std::uint32_t>(scaled) : 0u;  // clamped: an integer
+  const std::uint32_t b0 = (0xFFu - (F >> 24)) & 0xFFu;
   const std::uint32_t second = ((F >> 16) & 0xFFu) + b1;
   bool up;
   if (second != 0xFF) {
