@@ -80,6 +80,17 @@ constexpr std::array<std::uint32_t, group_words> group_stream_words(std::uint64_
   return w;
 }
 
+/// Where the bytes of element `index` live: word `word` of block `block` (of every
+/// stream), bits `shift` .. `shift` + 7.
+struct BytePosition {
+  std::uint64_t block;
+  int word, shift;
+};
+constexpr BytePosition byte_position(std::uint64_t index) {
+  const int e = static_cast<int>(index % group_size), l = e % 16;
+  return {4 * (index / group_size) + static_cast<std::uint64_t>(l / 4), l % 4, 8 * (e / 16)};
+}
+
 /// Byte k of each of w_0[l] .. w_3[l], most significant first: the word of element 16 k + l.
 constexpr std::uint32_t compose_word(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2, std::uint32_t w3,
                                      int k) {
@@ -90,11 +101,9 @@ constexpr std::uint32_t compose_word(std::uint32_t w0, std::uint32_t w1, std::ui
 
 /// Byte `stream` (0 = most significant) of random_u32(seed, index): one Philox block.
 constexpr std::uint32_t random_byte(std::uint64_t seed, std::uint64_t index, std::uint32_t stream) {
-  const std::uint64_t g = index / philox::group_size;
-  const int e = static_cast<int>(index % philox::group_size), k = e / 16, l = e % 16;
-  const philox::Counter b = philox::block(philox::counter_of_block(4 * g + static_cast<std::uint64_t>(l / 4), stream),
-                                          philox::key_of(seed));
-  return (b[static_cast<std::size_t>(l % 4)] >> (8 * k)) & 0xFFu;
+  const philox::BytePosition at = philox::byte_position(index);
+  const philox::Counter b = philox::block(philox::counter_of_block(at.block, stream), philox::key_of(seed));
+  return (b[static_cast<std::size_t>(at.word)] >> at.shift) & 0xFFu;
 }
 
 /// The random 32-bit word of element `index` under `seed` (four Philox blocks).

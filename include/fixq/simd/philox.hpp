@@ -29,12 +29,10 @@ namespace detail {
 inline void compose_groups(const std::uint32_t (*w)[philox::group_words * 8], std::uint32_t* out, std::size_t count) {
   for (std::size_t q = 0; q < count; ++q)
     for (int k = 0; k < 4; ++k) {
-      const unsigned sh = 8u * static_cast<unsigned>(k);
       std::uint32_t* o = out + 64 * q + 16 * static_cast<std::size_t>(k);
       const std::size_t at = 16 * q;
       for (std::size_t l = 0; l < 16; ++l)
-        o[l] = ((w[0][at + l] >> sh) & 0xFFu) << 24 | ((w[1][at + l] >> sh) & 0xFFu) << 16 |
-               ((w[2][at + l] >> sh) & 0xFFu) << 8 | ((w[3][at + l] >> sh) & 0xFFu);
+        o[l] = philox::compose_word(w[0][at + l], w[1][at + l], w[2][at + l], w[3][at + l], k);
     }
 }
 

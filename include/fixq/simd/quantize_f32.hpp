@@ -86,6 +86,17 @@ struct F32Consts {
         byte(V::set1(std::int32_t{0xFF})) {}
 };
 
+/// The overflow mode applied to an int32 code (ok: the lanes that are not NaN).
+template <class V, Overflow O>
+inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Consts<V>& k) {
+  if constexpr (O == Overflow::SaturateZero) {
+    const typename V::M out_of_range = V::mask_or(V::lt(c, k.lo), V::lt(k.hi, c));
+    return V::zero_unless(V::mask_andnot(out_of_range, ok), c);
+  } else {
+    return V::zero_unless(ok, V::min(V::max(c, k.lo), k.hi));
+  }
+}
+
 /// The codes of V::lanes floats x (u: their random words, read only by Round::Stochastic).
 template <class V, Round R, Overflow O>
 inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts<V>& k) {
@@ -138,12 +149,7 @@ inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts
       c = V::add_if(away, c, V::negate_if(neg, k.one));
     }
   }
-  if constexpr (O == Overflow::SaturateZero) {
-    const M out_of_range = V::mask_or(V::lt(c, k.lo), V::lt(k.hi, c));
-    return V::zero_unless(V::mask_andnot(out_of_range, ok), c);
-  } else {
-    return V::zero_unless(ok, V::min(V::max(c, k.lo), k.hi));
-  }
+  return f32_saturate<V, O>(c, ok, k);
 }
 
 template <class V, class Out>
@@ -152,17 +158,6 @@ inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
     V::store(p, V::mul(V::to_float(c), k.lsb));  // code exact in float, times 2^-frac exact
   else
     V::template store_codes<Out>(p, c);
-}
-
-/// The overflow mode applied to an int32 code (NaN lanes already zeroed by the caller).
-template <class V, Overflow O>
-inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Consts<V>& k) {
-  if constexpr (O == Overflow::SaturateZero) {
-    const typename V::M out_of_range = V::mask_or(V::lt(c, k.lo), V::lt(k.hi, c));
-    return V::zero_unless(V::mask_andnot(out_of_range, ok), c);
-  } else {
-    return V::zero_unless(ok, V::min(V::max(c, k.lo), k.hi));
-  }
 }
 
 /// Round::Stochastic for one vector from the top bytes b of the random words:
@@ -240,8 +235,8 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
     V::philox_at(keys, blocks, 1, words);
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t i = pending[j];
-      const std::uint64_t e = (first_index + i) % philox::group_size;
-      const std::uint32_t b1 = (words[j][e % 4] >> (8 * (e / 16))) & 0xFFu;
+      const philox::BytePosition at_byte = philox::byte_position(first_index + i);
+      const std::uint32_t b1 = (words[j][at_byte.word] >> at_byte.shift) & 0xFFu;
       const std::int32_t code = stochastic_fix_code<O>(pending_x[j], plan, seed, first_index + i, b1);
       if constexpr (std::is_same_v<Out, float>)
         out[i] = static_cast<float>(code) * lsb;
@@ -254,10 +249,9 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
     for (std::uint64_t bm = bits[t]; bm != 0; bm &= bm - 1) {
       const auto j = static_cast<std::size_t>(std::countr_zero(bm) / 4);
       const std::size_t i = at[t] + j;
-      const std::uint64_t index = first_index + i, e = index % philox::group_size;
       pending[m] = i;
       pending_x[m] = xs ? xs[V::lanes * t + j] : in[i];
-      blocks[m++] = 4 * (index / philox::group_size) + (e % 16) / 4;  // stream 1's block (core/random.hpp)
+      blocks[m++] = philox::byte_position(first_index + i).block;  // read from stream 1 below
       if (m == batch) flush();
     }
   if (m) flush();
@@ -279,15 +273,14 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
   const F32Consts<V> k(plan, lsb);
   const auto vector = [&](std::size_t at, I u) { f32_store<V>(out + at, f32_codes<V, R, O>(V::load(in + at), u, k), k); };
   // Fewer than L elements (head and tail), through a full vector on a local copy.
-  // (Round::Stochastic: words from `stream`, which must be at element at.)
-  RandomStream stream(seed, first_index);
-  const auto partial = [&](std::size_t at, std::size_t count) {
+  // Round::Stochastic takes their words from `stream`, which must be at element at.
+  const auto partial = [&](std::size_t at, std::size_t count, RandomStream* stream) {
     alignas(64) float x[L] = {};
     alignas(64) std::uint32_t u[L] = {};
     alignas(64) Out y[L];
     std::copy(in + at, in + at + count, x);
     if constexpr (R == Round::Stochastic)
-      for (std::size_t j = 0; j < count; ++j) u[j] = stream.next();
+      for (std::size_t j = 0; j < count; ++j) u[j] = stream->next();
     f32_store<V>(y, f32_codes<V, R, O>(V::load(x), V::load(u), k), k);
     std::copy(y, y + count, out + at);
   };
@@ -295,7 +288,8 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
   if constexpr (R == Round::Stochastic) {
     // Elements before the first group boundary: whole words.
     i = std::min<std::size_t>(n, (philox::group_size - first_index % philox::group_size) % philox::group_size);
-    for (std::size_t at = 0; at < i; at += L) partial(at, std::min<std::size_t>(L, i - at));
+    RandomStream stream(seed, first_index);
+    for (std::size_t at = 0; at < i; at += L) partial(at, std::min<std::size_t>(L, i - at), &stream);
     const typename V::PhiloxKeys keys(seed);
     constexpr std::size_t wv = philox::group_words / L;  // word vectors per group
     constexpr int n_words = V::philox_in_flight;
@@ -344,7 +338,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     }
     fix();
     stream = RandomStream(seed, first_index + i);
-    for (std::size_t at = i; at < n; at += L) partial(at, std::min<std::size_t>(L, n - at));
+    for (std::size_t at = i; at < n; at += L) partial(at, std::min<std::size_t>(L, n - at), &stream);
     return;
   } else {
     const I u = V::zero();
@@ -356,7 +350,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     }
     for (; i + L <= n; i += L) vector(i, u);
   }
-  if (i < n) partial(i, n - i);
+  if (i < n) partial(i, n - i, nullptr);
 }
 
 }  // namespace fixq::simd

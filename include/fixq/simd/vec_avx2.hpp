@@ -126,6 +126,12 @@ struct Avx2 {
       }
     }
   };
+  /// Round r on two blocks, one per 128-bit lane {c0, c1, c2, c3}.
+  static void philox_round(const PhiloxKeys& k, int r, I& s) {
+    const __m256i swapped = _mm256_shuffle_epi32(_mm256_mul_epu32(s, k.mult), 0x1B);  // {hi1, lo1, hi0, lo0}
+    const __m256i odd = _mm256_srli_epi64(s, 32);                                      // {c1, 0, c3, 0}
+    s = _mm256_xor_si256(_mm256_xor_si256(swapped, odd), k.round_key[r]);
+  }
   /// out[v] = the 8 words of blocks first_block + 2 v, + 1 of a stream, v < N.
   template <int N>
   static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
@@ -134,14 +140,8 @@ struct Avx2 {
       const std::uint64_t b = first_block + 2 * static_cast<unsigned>(v);
       s[v] = _mm256_setr_epi64x(static_cast<long long>(b), stream, static_cast<long long>(b + 1), stream);
     }
-    for (int r = 0; r < philox::rounds; ++r) {
-      for (int v = 0; v < N; ++v) {
-        const __m256i prod = _mm256_mul_epu32(s[v], k.mult);
-        const __m256i swapped = _mm256_shuffle_epi32(prod, 0x1B);  // {hi1, lo1, hi0, lo0}
-        const __m256i odd = _mm256_srli_epi64(s[v], 32);           // {c1, 0, c3, 0}
-        s[v] = _mm256_xor_si256(_mm256_xor_si256(swapped, odd), k.round_key[r]);
-      }
-    }
+    for (int r = 0; r < philox::rounds; ++r)
+      for (int v = 0; v < N; ++v) philox_round(k, r, s[v]);
     for (int v = 0; v < N; ++v) out[v] = s[v];
   }
   /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
@@ -150,12 +150,8 @@ struct Avx2 {
     I s[4];
     for (int v = 0; v < 4; ++v)
       s[v] = _mm256_setr_epi64x(static_cast<long long>(blocks[2 * v]), stream, static_cast<long long>(blocks[2 * v + 1]), stream);
-    for (int r = 0; r < philox::rounds; ++r) {
-      for (int v = 0; v < 4; ++v) {
-        const __m256i swapped = _mm256_shuffle_epi32(_mm256_mul_epu32(s[v], k.mult), 0x1B);
-        s[v] = _mm256_xor_si256(_mm256_xor_si256(swapped, _mm256_srli_epi64(s[v], 32)), k.round_key[r]);
-      }
-    }
+    for (int r = 0; r < philox::rounds; ++r)
+      for (int v = 0; v < 4; ++v) philox_round(k, r, s[v]);
     for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(words[2 * v]), s[v]);
   }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }

@@ -136,6 +136,14 @@ struct Avx512 {
       }
     }
   };
+  /// Round r on eight blocks: a = {c0, c1}, b = {c2, c3} per 64-bit lane.
+  static void philox_round(const PhiloxKeys& k, int r, I& a, I& b) {
+    constexpr __mmask16 high = 0xAAAA;
+    const I p0 = _mm512_maskz_mul_epu32(0xFF, a, k.mult0);  // {lo0, hi0}
+    const I p1 = _mm512_maskz_mul_epu32(0xFF, b, k.mult1);  // {lo1, hi1}
+    a = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a, _mm512_set1_epi32(static_cast<int>(k.k0[r])), 0x96), 32);
+    b = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b, _mm512_set1_epi32(static_cast<int>(k.k1[r])), 0x96), 32);
+  }
   /// out[v] = the 16 words of blocks first_block + 4 v ... + 3 of a stream, for
   /// v < N (N vectors computed together: a round is a dependent multiply-XOR-rotate
   /// chain, so independent vectors hide its latency). An odd N computes one
@@ -144,22 +152,13 @@ struct Avx512 {
   static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
     constexpr int pairs = (N + 1) / 2;
     const __m512i order = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
-    constexpr __mmask16 high = 0xAAAA;
     I a[pairs], b[pairs];
     for (int p = 0; p < pairs; ++p) {
       a[p] = _mm512_maskz_add_epi64(0xFF, _mm512_set1_epi64(static_cast<long long>(first_block + 8 * static_cast<unsigned>(p))), order);
       b[p] = _mm512_set1_epi64(stream);  // {c2, c3} = {stream, 0}
     }
-    for (int r = 0; r < philox::rounds; ++r) {
-      const I key0 = _mm512_set1_epi32(static_cast<int>(k.k0[r]));
-      const I key1 = _mm512_set1_epi32(static_cast<int>(k.k1[r]));
-      for (int p = 0; p < pairs; ++p) {
-        const I p0 = _mm512_maskz_mul_epu32(0xFF, a[p], k.mult0);  // {lo0, hi0}
-        const I p1 = _mm512_maskz_mul_epu32(0xFF, b[p], k.mult1);  // {lo1, hi1}
-        a[p] = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a[p], key0, 0x96), 32);
-        b[p] = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b[p], key1, 0x96), 32);
-      }
-    }
+    for (int r = 0; r < philox::rounds; ++r)
+      for (int p = 0; p < pairs; ++p) philox_round(k, r, a[p], b[p]);
     for (int p = 0; p < pairs; ++p) {
       out[2 * p] = _mm512_maskz_unpacklo_epi64(0xFF, a[p], b[p]);
       if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
@@ -168,14 +167,8 @@ struct Avx512 {
   /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
   static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
                         std::uint32_t (*words)[4]) {
-    constexpr __mmask16 high = 0xAAAA;
     I a = _mm512_loadu_si512(blocks), b = _mm512_set1_epi64(stream);
-    for (int r = 0; r < philox::rounds; ++r) {
-      const I p0 = _mm512_maskz_mul_epu32(0xFF, a, k.mult0);
-      const I p1 = _mm512_maskz_mul_epu32(0xFF, b, k.mult1);
-      a = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a, _mm512_set1_epi32(static_cast<int>(k.k0[r])), 0x96), 32);
-      b = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b, _mm512_set1_epi32(static_cast<int>(k.k1[r])), 0x96), 32);
-    }
+    for (int r = 0; r < philox::rounds; ++r) philox_round(k, r, a, b);
     alignas(64) std::uint32_t wa[16], wb[16];
     _mm512_store_si512(wa, a);
     _mm512_store_si512(wb, b);
