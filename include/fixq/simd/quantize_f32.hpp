@@ -69,7 +69,9 @@ inline constexpr bool f32_kernel_output = std::is_same_v<Out, float> || (std::is
 template <class V>
 struct F32Consts {
   typename V::F scale, scale256, limit, neg_limit, half, below_half, zero, two32, lsb;
+  typename V::F lo256, hi256;         // Round::Stochastic: the codes' range times 2^8
   typename V::I lo, hi, one, byte;
+  typename V::I byte_of_word[4];      // shuffle_bytes tables: byte k of each word
   F32Consts(const BranchFreePlan<float>& p, float lsb_value)
       : scale(V::set1(p.scale)),
         scale256(V::set1(p.scale * 256.0f)),
@@ -80,10 +82,13 @@ struct F32Consts {
         zero(V::set1(0.0f)),
         two32(V::set1(0x1p32f)),
         lsb(V::set1(lsb_value)),
+        lo256(V::set1(static_cast<float>(p.lo) * 256.0f)),
+        hi256(V::set1(static_cast<float>(p.hi) * 256.0f)),
         lo(V::set1(static_cast<std::int32_t>(p.lo))),
         hi(V::set1(static_cast<std::int32_t>(p.hi))),
         one(V::set1(std::int32_t{1})),
-        byte(V::set1(std::int32_t{0xFF})) {}
+        byte(V::set1(std::int32_t{0xFF})),
+        byte_of_word{V::byte_table(0), V::byte_table(1), V::byte_table(2), V::byte_table(3)} {}
 };
 
 /// The overflow mode applied to an int32 code (ok: the lanes that are not NaN).
@@ -160,24 +165,40 @@ inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
     V::template store_codes<Out>(p, c);
 }
 
+/// y * 2^shift limited for Round::Stochastic: to the codes' range times 2^shift
+/// (lim_lo, lim_hi) under the saturating modes, which makes the saturation of the
+/// code implicit; to +-2^30 (+-2^38 for shift 16) under SaturateZero. NaN -> lim_lo.
+template <class V>
+inline typename V::F stochastic_limit(typename V::F y, typename V::F lim_lo, typename V::F lim_hi) {
+  return V::min(V::max(y, lim_lo), lim_hi);
+}
+
 /// Round::Stochastic for one vector from the top bytes b of the random words:
 /// (z + b) >> 8 with z = floor(y * 2^8). `ties` gets bit 4 j for each lane j whose
 /// carry the lower bytes decide (low byte of z + b == 0xFF); its result is
-/// provisional, stochastic_fix replaces it.
+/// provisional, stochastic_fix replaces it. Under Saturate(Symmetric), y * 2^8 is
+/// limited to [lo, hi] * 2^8 first, so that (z + b) >> 8 is already within [lo, hi]
+/// (a y beyond a limit gives that limit whatever b is).
 template <class V, Overflow O>
 inline typename V::I f32_stochastic_codes(typename V::F x, typename V::I b, const F32Consts<V>& k,
                                           std::uint64_t& ties) {
   const typename V::F y8 = V::mul(x, k.scale256);
   const typename V::M ok = V::ordered(y8);
-  const typename V::F yc = V::min(V::max(y8, k.neg_limit), k.limit);  // NaN -> -2^30 (dropped through ok)
-  const typename V::I s = V::add(V::floor_to_int(yc), b);
-  ties = V::low_byte_ff(s);
-  return f32_saturate<V, O>(V::shift_right_arith(s, 8), ok, k);
+  if constexpr (O == Overflow::SaturateZero) {
+    const typename V::I s = V::add(V::floor_to_int(stochastic_limit<V>(y8, k.neg_limit, k.limit)), b);
+    ties = V::low_byte_ff(s);
+    return f32_saturate<V, O>(V::shift_right_arith(s, 8), ok, k);
+  } else {
+    const typename V::I s = V::add(V::floor_to_int(stochastic_limit<V>(y8, k.lo256, k.hi256)), b);
+    ties = V::low_byte_ff(s);
+    return V::zero_unless(ok, V::shift_right_arith(s, 8));  // NaN lanes give code 0
+  }
 }
 
 /// The exact code of x under Round::Stochastic, given that the top bytes of F and
 /// U sum to 0xFF (the vector lanes' tie) and b1, the second byte of U: the next
-/// bytes of U decide.
+/// bytes of U decide. The scalar form of f32_stochastic_fix_codes, used for the
+/// one tie in 256 whose second bytes sum to 0xFF as well.
 template <Overflow O>
 inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& plan, std::uint64_t seed,
                                         std::uint64_t index, std::uint32_t b1) {
@@ -215,44 +236,90 @@ inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& pl
   return c;
 }
 
-/// Out-of-line: redo the recorded lanes, bit 4 j of bits[t] for element at[t] + j,
-/// whose input is xs[lanes t + j] when xs is given (`out` may be the input buffer)
-/// and in[at[t] + j] otherwise. Their second bytes come from stream 1, eight
-/// Philox blocks at a time in vector registers.
+/// The exact codes of V::lanes tie elements x (see f32_stochastic_codes) from b1,
+/// the second bytes of their random words: floor(y) plus the carry of the second
+/// bytes of F and U, F's being floor(y 2^16) mod 2^8 (y limited as in the main
+/// pass, so that a limited y has F = 0). floor_to_int gives 0x80000000, low byte
+/// 0, for |y 2^16| >= 2^31, where y 2^16 is a multiple of 2^8 anyway. `rare` marks
+/// the lanes whose second bytes sum to 0xFF: their lower bytes decide
+/// (stochastic_fix_code).
+template <class V, Overflow O>
+inline typename V::I f32_stochastic_fix_codes(typename V::F x, typename V::I b1, const F32Consts<V>& k,
+                                              typename V::F two8, typename V::F lo2_16, typename V::F hi2_16,
+                                              typename V::M& rare) {
+  const typename V::F y8 = V::mul(x, k.scale256);
+  const typename V::F y16 = V::mul(y8, two8);  // exact (or +-inf, limited): 2^(frac + 16) may exceed FLT_MAX
+  const typename V::M ok = V::ordered(y8);
+  const typename V::I fl = V::shift_right_arith(V::floor_to_int(stochastic_limit<V>(y8, O == Overflow::SaturateZero ? k.neg_limit : k.lo256,
+                                                                                        O == Overflow::SaturateZero ? k.limit : k.hi256)),
+                                                8);
+  const typename V::I second = V::add(V::bit_and(V::floor_to_int(stochastic_limit<V>(y16, lo2_16, hi2_16)), k.byte), b1);
+  rare = V::eq(second, k.byte);
+  return f32_saturate<V, O>(V::add_if(V::lt(k.byte, second), fl, k.one), ok, k);
+}
+
+/// Where the tie flags of a group put an element: flag bit p of a group's word
+/// (vector e of the group, lane j, at bit 4 j + e mod 4 + 4 lanes (e / 4)) is the
+/// element group start + tie_offset<L>(p).
+template <std::size_t L>
+constexpr std::size_t tie_shift(std::size_t e) { return e % 4 + 4 * L * (e / 4); }
+template <std::size_t L>
+constexpr std::size_t tie_offset(std::size_t p) { return (p % 4 + 4 * (p / (4 * L))) * L + p % (4 * L) / 4; }
+
+/// Out-of-line: redo the recorded ties, flag bits bits[t] of the group of 64
+/// elements from at[t], whose inputs are xs[64 t + offset] when xs is given (`out`
+/// may be the input buffer) and in[at[t] + offset] otherwise. V::lanes ties at a
+/// time: their second bytes come from stream 1 (V::philox_at), their codes from
+/// f32_stochastic_fix_codes.
 template <class V, Overflow O, class Out>
 __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, Out* out, const std::size_t* at,
                                               const std::uint64_t* bits, std::size_t count,
-                                              const BranchFreePlan<float>& plan, float lsb, std::uint64_t seed,
-                                              std::uint64_t first_index, const typename V::PhiloxKeys& keys) {
-  constexpr std::size_t batch = 8;
-  std::size_t pending[batch];
-  float pending_x[batch];
-  std::uint64_t blocks[batch];
-  std::uint32_t words[batch][4];
+                                              const BranchFreePlan<float>& plan, float lsb, const F32Consts<V>& k,
+                                              std::uint64_t seed, std::uint64_t first_index,
+                                              const typename V::PhiloxKeys& keys) {
+  constexpr std::size_t L = V::lanes;
+  const typename V::F two8 = V::set1(0x1p8f);
+  const typename V::F lo2_16 = O == Overflow::SaturateZero ? V::set1(-0x1p38f) : V::set1(static_cast<float>(plan.lo) * 0x1p16f);
+  const typename V::F hi2_16 = O == Overflow::SaturateZero ? V::set1(0x1p38f) : V::set1(static_cast<float>(plan.hi) * 0x1p16f);
+  std::size_t pending[L];
+  std::uint64_t blocks[L];
+  std::uint32_t words[L][4];
+  alignas(64) float px[L];
+  alignas(64) std::uint32_t b1[L];
+  alignas(64) std::int32_t codes[L];
   std::size_t m = 0;
   const auto flush = [&] {
-    for (std::size_t j = m; j < batch; ++j) blocks[j] = blocks[0];  // unused slots
+    for (std::size_t j = m; j < L; ++j) {  // unused slots
+      blocks[j] = blocks[0];
+      px[j] = 0.0f;
+    }
     V::philox_at(keys, blocks, 1, words);
     for (std::size_t j = 0; j < m; ++j) {
-      const std::size_t i = pending[j];
-      const philox::BytePosition at_byte = philox::byte_position(first_index + i);
-      const std::uint32_t b1 = (words[j][at_byte.word] >> at_byte.shift) & 0xFFu;
-      const std::int32_t code = stochastic_fix_code<O>(pending_x[j], plan, seed, first_index + i, b1);
+      const philox::BytePosition pos = philox::byte_position(first_index + pending[j]);
+      b1[j] = (words[j][pos.word] >> pos.shift) & 0xFFu;
+    }
+    for (std::size_t j = m; j < L; ++j) b1[j] = 0;
+    typename V::M rare;
+    V::store(reinterpret_cast<std::uint32_t*>(codes), f32_stochastic_fix_codes<V, O>(V::load(px), V::load(b1), k, two8, lo2_16, hi2_16, rare));
+    for (std::size_t j = 0; j < m; ++j) {
+      std::int32_t c = codes[j];
+      if ((V::mask_bits(rare) >> j) & 1u) [[unlikely]]
+        c = stochastic_fix_code<O>(px[j], plan, seed, first_index + pending[j], b1[j]);
       if constexpr (std::is_same_v<Out, float>)
-        out[i] = static_cast<float>(code) * lsb;
+        out[pending[j]] = static_cast<float>(c) * lsb;
       else
-        out[i] = static_cast<Out>(code);
+        out[pending[j]] = static_cast<Out>(c);
     }
     m = 0;
   };
   for (std::size_t t = 0; t < count; ++t)
     for (std::uint64_t bm = bits[t]; bm != 0; bm &= bm - 1) {
-      const auto j = static_cast<std::size_t>(std::countr_zero(bm) / 4);
-      const std::size_t i = at[t] + j;
+      const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)));
+      const std::size_t i = at[t] + offset;
       pending[m] = i;
-      pending_x[m] = xs ? xs[V::lanes * t + j] : in[i];
+      px[m] = xs ? xs[philox::group_size * t + offset] : in[i];
       blocks[m++] = philox::byte_position(first_index + i).block;  // read from stream 1 below
-      if (m == batch) flush();
+      if (m == L) flush();
     }
   if (m) flush();
 }
@@ -295,36 +362,40 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     constexpr int n_words = V::philox_in_flight;
     constexpr std::size_t groups = n_words / wv;          // groups per step
     constexpr std::size_t step = groups * philox::group_size;
-    constexpr std::size_t cap = 128;                      // recorded vectors before a fix pass
+    constexpr std::size_t cap = 64;                       // recorded groups before a fix pass
     std::size_t tie_at[cap];
     std::uint64_t tie_bits[cap];
-    alignas(64) float tie_x[cap * L];
+    alignas(64) float tie_x[cap * philox::group_size];
     std::size_t n_ties = 0;
     // The redo needs the inputs; save them only when the output may overwrite them.
     const std::less<const void*> before;  // a total order, even across buffers
     const bool save_x = before(out, in + n) && before(in, out + n);
     const auto fix = [&] {
-      stochastic_fix<V, O>(in, save_x ? tie_x : nullptr, out, tie_at, tie_bits, n_ties, plan, lsb, seed, first_index,
-                           keys);
+      stochastic_fix<V, O>(in, save_x ? tie_x : nullptr, out, tie_at, tie_bits, n_ties, plan, lsb, k, seed,
+                           first_index, keys);
       n_ties = 0;
     };
     // Full groups: `count` groups from element i, their stream-0 words in w.
     const auto groups_at = [&](std::size_t count, const I* w) {
-      for (std::size_t q = 0; q < count; ++q)
+      for (std::size_t q = 0; q < count; ++q) {
+        const std::size_t group = i + q * philox::group_size;
+        std::uint64_t ties = 0;  // the group's tie flags (tie_shift)
         for (std::size_t e = 0; e < philox::group_size / L; ++e) {
           // element vector e of group q: byte e L / 16 of word vector (e L mod 16) / L
-          const std::size_t at = i + q * philox::group_size + e * L;
-          const I b = V::bit_and(V::shift_right(w[q * wv + (e * L % 16) / L], static_cast<unsigned>(8 * (e * L / 16))), k.byte);
-          std::uint64_t ties;
+          const std::size_t at = group + e * L;
+          const I b = V::shuffle_bytes(w[q * wv + (e * L % 16) / L], k.byte_of_word[e * L / 16]);
+          std::uint64_t t;
           const typename V::F x = V::load(in + at);
-          const I c = f32_stochastic_codes<V, O>(x, b, k, ties);
-          if (save_x) V::store(tie_x + n_ties * L, x);  // kept only if the vector has a tie
+          const I c = f32_stochastic_codes<V, O>(x, b, k, t);
+          if (save_x) V::store(tie_x + n_ties * philox::group_size + e * L, x);  // kept only if the group has a tie
           f32_store<V>(out + at, c, k);
-          tie_at[n_ties] = at;
-          tie_bits[n_ties] = ties;
-          n_ties += ties != 0;
+          ties |= t << tie_shift<L>(e);
         }
-      if (n_ties + step / L > cap) fix();
+        tie_at[n_ties] = group;
+        tie_bits[n_ties] = ties;
+        n_ties += ties != 0;
+      }
+      if (n_ties + step / philox::group_size > cap) fix();
     };
     for (; i + step <= n; i += step) {
       I w[n_words];

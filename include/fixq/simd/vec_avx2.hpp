@@ -73,17 +73,26 @@ struct Avx2 {
     const I flip = _mm256_set1_epi32(static_cast<int>(0x80000000u));
     return _mm256_cmpgt_epi32(_mm256_xor_si256(b, flip), _mm256_xor_si256(a, flip));
   }
+  static M eq(I a, I b) { return _mm256_cmpeq_epi32(a, b); }
   static M even(I a) { return _mm256_cmpeq_epi32(_mm256_and_si256(a, _mm256_set1_epi32(1)), _mm256_setzero_si256()); }
   /// floor(a) as int32 (|a| < 2^31).
   static I floor_to_int(F a) { return _mm256_cvtps_epi32(_mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
   static I shift_right(I a, unsigned n) { return _mm256_srli_epi32(a, static_cast<int>(n)); }  // logical
   static I shift_right_arith(I a, unsigned n) { return _mm256_srai_epi32(a, static_cast<int>(n)); }
   static I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
+  /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.
+  static I byte_table(int k) {
+    const auto t = [k](int d) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * d + k)); };
+    return _mm256_setr_epi32(t(0), t(1), t(2), t(3), t(0), t(1), t(2), t(3));
+  }
+  /// Bytes of a picked by a table, per 128-bit lane (vpshufb; table byte 0x80: zero).
+  static I shuffle_bytes(I a, I table) { return _mm256_shuffle_epi8(a, table); }
   /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
   static std::uint64_t low_byte_ff(I a) {
     const int m = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, _mm256_set1_epi8(-1)));
     return static_cast<std::uint32_t>(m) & 0x11111111u;
   }
+  static std::uint32_t mask_bits(M m) { return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(m))); }  // bit j: lane j
   static M mask_or(M a, M b) { return _mm256_or_si256(a, b); }
   static M mask_and(M a, M b) { return _mm256_and_si256(a, b); }
   static M mask_andnot(M a, M b) { return _mm256_andnot_si256(a, b); }  // !a && b
@@ -144,7 +153,7 @@ struct Avx2 {
       for (int v = 0; v < N; ++v) philox_round(k, r, s[v]);
     for (int v = 0; v < N; ++v) out[v] = s[v];
   }
-  /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
+  /// words[j] = the four words of block blocks[j] of a stream, for `lanes` (8) arbitrary block indices.
   static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
                         std::uint32_t (*words)[4]) {
     I s[4];

@@ -80,16 +80,25 @@ struct Avx512 {
   static I max(I a, I b) { return _mm512_maskz_max_epi32(all, a, b); }
   static M lt(I a, I b) { return _mm512_cmplt_epi32_mask(a, b); }
   static M ult(I a, I b) { return _mm512_cmplt_epu32_mask(a, b); }
+  static M eq(I a, I b) { return _mm512_cmpeq_epi32_mask(a, b); }
   static M even(I a) { return _mm512_testn_epi32_mask(a, _mm512_set1_epi32(1)); }
   /// floor(a) as int32 (a integral or not; |a| < 2^31), one conversion with an embedded rounding.
   static I floor_to_int(F a) { return _mm512_maskz_cvt_roundps_epi32(all, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static I shift_right(I a, unsigned n) { return _mm512_maskz_srli_epi32(all, a, n); }             // logical
   static I shift_right_arith(I a, unsigned n) { return _mm512_maskz_srai_epi32(all, a, n); }
   static I bit_and(I a, I b) { return _mm512_and_epi32(a, b); }
+  /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.
+  static I byte_table(int k) {
+    const auto t = [k](int d) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * d + k)); };
+    return _mm512_set4_epi32(t(3), t(2), t(1), t(0));
+  }
+  /// Bytes of a picked by a table, per 128-bit lane (vpshufb; table byte 0x80: zero).
+  static I shuffle_bytes(I a, I table) { return _mm512_shuffle_epi8(a, table); }
   /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
   static std::uint64_t low_byte_ff(I a) {
     return _mm512_mask_cmpeq_epi8_mask(0x1111111111111111ull, a, _mm512_set1_epi8(-1));
   }
+  static std::uint32_t mask_bits(M m) { return m; }  // bit j: lane j
   static M mask_or(M a, M b) { return static_cast<M>(a | b); }
   static M mask_and(M a, M b) { return static_cast<M>(a & b); }
   static M mask_andnot(M a, M b) { return static_cast<M>(~a & b); }  // !a && b
@@ -164,15 +173,22 @@ struct Avx512 {
       if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
     }
   }
-  /// words[j] = the four words of block blocks[j] of a stream, for 8 arbitrary block indices.
+  /// words[j] = the four words of block blocks[j] of a stream, for `lanes` (16)
+  /// arbitrary block indices: two pairs of vectors in flight.
   static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
                         std::uint32_t (*words)[4]) {
-    I a = _mm512_loadu_si512(blocks), b = _mm512_set1_epi64(stream);
-    for (int r = 0; r < philox::rounds; ++r) philox_round(k, r, a, b);
-    alignas(64) std::uint32_t wa[16], wb[16];
-    _mm512_store_si512(wa, a);
-    _mm512_store_si512(wb, b);
-    for (int j = 0; j < 8; ++j) {
+    I a0 = _mm512_loadu_si512(blocks), a1 = _mm512_loadu_si512(blocks + 8);
+    I b0 = _mm512_set1_epi64(stream), b1 = b0;
+    for (int r = 0; r < philox::rounds; ++r) {
+      philox_round(k, r, a0, b0);
+      philox_round(k, r, a1, b1);
+    }
+    alignas(64) std::uint32_t wa[32], wb[32];
+    _mm512_store_si512(wa, a0);
+    _mm512_store_si512(wa + 16, a1);
+    _mm512_store_si512(wb, b0);
+    _mm512_store_si512(wb + 16, b1);
+    for (int j = 0; j < 16; ++j) {
       words[j][0] = wa[2 * j];
       words[j][1] = wa[2 * j + 1];
       words[j][2] = wb[2 * j];
