@@ -179,11 +179,12 @@ TEST_CASE("quantize_span equals the exact scalar path for wide formats", "[kerne
   CHECK(bad == 0);
 }
 
+// Chunks: 4096 elements, 2^15 for the explicit-SIMD float lanes (kernels/quantize_span.hpp).
 TEST_CASE("lengths that are not multiples of the SIMD width or of a chunk", "[kernels]") {
   std::mt19937 gen(3);
   std::normal_distribution<float> dist(0.0f, 6.0f);
   std::size_t bad = 0;
-  for (std::size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 63u, 4095u, 4096u, 4097u, 70001u}) {
+  for (std::size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 63u, 4095u, 4096u, 4097u, 32767u, 32768u, 32769u, 70001u}) {
     std::vector<float> x(n);
     for (auto& v : x) v = dist(gen);
     for (Round r : {Round::NearestEven, Round::Floor, Round::Stochastic})

@@ -267,61 +267,76 @@ template <std::size_t L>
 constexpr std::size_t tie_offset(std::size_t p) { return (p % 4 + 4 * (p / (4 * L))) * L + p % (4 * L) / 4; }
 
 /// Out-of-line: redo the recorded ties, flag bits bits[t] of the group of 64
-/// elements from at[t], whose inputs are xs[64 t + offset] when xs is given (`out`
-/// may be the input buffer) and in[at[t] + offset] otherwise. V::lanes ties at a
-/// time: their second bytes come from stream 1 (V::philox_at), their codes from
-/// f32_stochastic_fix_codes.
+/// elements from at[t] (count <= 64 groups), whose inputs are xs[64 t + offset]
+/// when xs is given (`out` may be the input buffer) and in[at[t] + offset]
+/// otherwise. The ties are first listed without data-dependent branches (a group
+/// has more than three with probability 2e-4), then redone V::lanes at a time in
+/// fixed-length loops: their second bytes come from stream 1 (V::philox_at), their
+/// codes from f32_stochastic_fix_codes. The last batch repeats its last tie.
 template <class V, Overflow O, class Out>
 __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, Out* out, const std::size_t* at,
                                               const std::uint64_t* bits, std::size_t count,
-                                              const BranchFreePlan<float>& plan, float lsb, const F32Consts<V>& k,
+                                              const BranchFreePlan<float>& plan, const F32Consts<V>& k,
                                               std::uint64_t seed, std::uint64_t first_index,
                                               const typename V::PhiloxKeys& keys) {
   constexpr std::size_t L = V::lanes;
+  constexpr std::size_t G = philox::group_size;
+  constexpr std::size_t max_groups = 64;
+  if (count == 0) return;
+  // The list: element offsets and inputs of the ties, padded to a multiple of L.
+  std::size_t list[max_groups * G + L];
+  alignas(64) float list_x[max_groups * G + L];
+  std::size_t n = 0;
+  for (std::size_t t = 0; t < count; ++t) {
+    std::uint64_t bm = bits[t];  // not zero
+    const float* x = xs ? xs + G * t : in + at[t];
+    for (int r = 0; r < 3; ++r) {  // the first three ties; a missing one is written and not counted
+      const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)) % G);
+      list[n] = at[t] + offset;
+      list_x[n] = x[offset];
+      n += bm != 0;
+      bm &= bm - 1;
+    }
+    for (; bm != 0; bm &= bm - 1) {  // more than three
+      const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)));
+      list[n] = at[t] + offset;
+      list_x[n++] = x[offset];
+    }
+  }
+  for (std::size_t j = n; j % L != 0; ++j) {  // repeat the last tie: rewrites the same value
+    list[j] = list[n - 1];
+    list_x[j] = list_x[n - 1];
+  }
   const typename V::F two8 = V::set1(0x1p8f);
   const typename V::F lo2_16 = O == Overflow::SaturateZero ? V::set1(-0x1p38f) : V::set1(static_cast<float>(plan.lo) * 0x1p16f);
   const typename V::F hi2_16 = O == Overflow::SaturateZero ? V::set1(0x1p38f) : V::set1(static_cast<float>(plan.hi) * 0x1p16f);
-  std::size_t pending[L];
-  std::uint64_t blocks[L];
-  std::uint32_t words[L][4];
-  alignas(64) float px[L];
-  alignas(64) std::uint32_t b1[L];
-  alignas(64) std::int32_t codes[L];
-  std::size_t m = 0;
-  const auto flush = [&] {
-    for (std::size_t j = m; j < L; ++j) {  // unused slots
-      blocks[j] = blocks[0];
-      px[j] = 0.0f;
-    }
+  for (std::size_t b = 0; b < n; b += L) {
+    const std::size_t* idx = list + b;
+    std::uint64_t blocks[L];
+    std::uint32_t words[L][4];
+    alignas(64) std::uint32_t b1[L];
+    alignas(64) std::int32_t codes[L];
+    for (std::size_t j = 0; j < L; ++j) blocks[j] = philox::byte_position(first_index + idx[j]).block;
     V::philox_at(keys, blocks, 1, words);
-    for (std::size_t j = 0; j < m; ++j) {
-      const philox::BytePosition pos = philox::byte_position(first_index + pending[j]);
+    for (std::size_t j = 0; j < L; ++j) {
+      const philox::BytePosition pos = philox::byte_position(first_index + idx[j]);
       b1[j] = (words[j][pos.word] >> pos.shift) & 0xFFu;
     }
-    for (std::size_t j = m; j < L; ++j) b1[j] = 0;
     typename V::M rare;
-    V::store(reinterpret_cast<std::uint32_t*>(codes), f32_stochastic_fix_codes<V, O>(V::load(px), V::load(b1), k, two8, lo2_16, hi2_16, rare));
-    for (std::size_t j = 0; j < m; ++j) {
-      std::int32_t c = codes[j];
-      if ((V::mask_bits(rare) >> j) & 1u) [[unlikely]]
-        c = stochastic_fix_code<O>(px[j], plan, seed, first_index + pending[j], b1[j]);
-      if constexpr (std::is_same_v<Out, float>)
-        out[pending[j]] = static_cast<float>(c) * lsb;
-      else
-        out[pending[j]] = static_cast<Out>(c);
+    const typename V::I c = f32_stochastic_fix_codes<V, O>(V::load(list_x + b), V::load(b1), k, two8, lo2_16, hi2_16, rare);
+    V::store(reinterpret_cast<std::uint32_t*>(codes), c);
+    if (V::mask_bits(rare) != 0) [[unlikely]]
+      for (std::size_t j = 0; j < L; ++j)
+        if ((V::mask_bits(rare) >> j) & 1u)
+          codes[j] = stochastic_fix_code<O>(list_x[b + j], plan, seed, first_index + idx[j], b1[j]);
+    if constexpr (std::is_same_v<Out, float>) {
+      alignas(64) float values[L];
+      V::store(values, V::mul(V::to_float(V::load(reinterpret_cast<const std::uint32_t*>(codes))), k.lsb));
+      for (std::size_t j = 0; j < L; ++j) out[idx[j]] = values[j];
+    } else {
+      for (std::size_t j = 0; j < L; ++j) out[idx[j]] = static_cast<Out>(codes[j]);
     }
-    m = 0;
-  };
-  for (std::size_t t = 0; t < count; ++t)
-    for (std::uint64_t bm = bits[t]; bm != 0; bm &= bm - 1) {
-      const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)));
-      const std::size_t i = at[t] + offset;
-      pending[m] = i;
-      px[m] = xs ? xs[philox::group_size * t + offset] : in[i];
-      blocks[m++] = philox::byte_position(first_index + i).block;  // read from stream 1 below
-      if (m == L) flush();
-    }
-  if (m) flush();
+  }
 }
 
 /// out[i] for i < n as documented above; element i uses random_u32(seed, first_index + i).
@@ -371,7 +386,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     const std::less<const void*> before;  // a total order, even across buffers
     const bool save_x = before(out, in + n) && before(in, out + n);
     const auto fix = [&] {
-      stochastic_fix<V, O>(in, save_x ? tie_x : nullptr, out, tie_at, tie_bits, n_ties, plan, lsb, k, seed,
+      stochastic_fix<V, O>(in, save_x ? tie_x : nullptr, out, tie_at, tie_bits, n_ties, plan, k, seed,
                            first_index, keys);
       n_ties = 0;
     };
