@@ -378,6 +378,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     constexpr std::size_t groups = n_words / wv;          // groups per step
     constexpr std::size_t step = groups * philox::group_size;
     constexpr std::size_t cap = 64;                       // recorded groups before a fix pass
+    constexpr std::size_t prefetch_distance = 1024;       // elements (4 KiB of float input)
     std::size_t tie_at[cap];
     std::uint64_t tie_bits[cap];
     alignas(64) float tie_x[cap * philox::group_size];
@@ -400,6 +401,10 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
           const std::size_t at = group + e * L;
           const I b = V::shuffle_bytes(w[q * wv + (e * L % 16) / L], k.byte_of_word[e * L / 16]);
           std::uint64_t t;
+          // Prefetch: the Philox rounds between the loads leave the loads too sparse
+          // for the hardware prefetchers at 64 MiB (measured: 0.65x -> 0.76x nearest).
+          __builtin_prefetch(in + at + prefetch_distance, 0, 3);
+          __builtin_prefetch(out + at + prefetch_distance, 1, 3);
           const typename V::F x = V::load(in + at);
           const I c = f32_stochastic_codes<V, O>(x, b, k, t);
           if (save_x) V::store(tie_x + n_ties * philox::group_size + e * L, x);  // kept only if the group has a tie
