@@ -115,6 +115,33 @@ void BM_philox(benchmark::State& state) {
   state.SetLabel(fixq::simd::philox_isa_name());
 }
 
+#if defined(FIXQ_SIMD_NATIVE)
+// The Philox work of the vector Round::Stochastic lanes alone: stream 0 only, one
+// byte per element (a quarter of a word), V::philox_in_flight vectors at a time as
+// in simd/quantize_f32.hpp, stored to a buffer in L1. Items are elements: the cost
+// of the random bytes, a floor under the stochastic kernel's cost per element.
+void BM_philox_stream0(benchmark::State& state) {
+  using V = fixq::simd::Native;
+  constexpr int k = V::philox_in_flight;
+  constexpr std::size_t step = static_cast<std::size_t>(k) * V::lanes;  // words per step
+  const auto n = state.range(0);
+  const V::PhiloxKeys keys(42);
+  std::vector<std::uint32_t> words(static_cast<std::size_t>(n) / 4);
+  std::uint64_t block = 0;
+  for (auto _ : state) {
+    for (std::size_t w = 0; w + step <= words.size(); w += step, block += step / 4) {
+      V::I v[k];
+      V::philox<k>(keys, block, v);
+      for (int j = 0; j < k; ++j) V::store(words.data() + w + static_cast<std::size_t>(j) * V::lanes, v[j]);
+    }
+    benchmark::DoNotOptimize(words.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.SetLabel(V::name);
+}
+#endif
+
 void sizes_threads(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {kSmall, kLarge})
     for (std::int64_t t : {1, 2}) b->Args({n, t});
@@ -130,6 +157,9 @@ void sizes_only(benchmark::internal::Benchmark* b) {
 using fixq::Round;
 BENCHMARK(BM_memcpy)->Name("memcpy")->Apply(sizes_threads);
 BENCHMARK(BM_philox)->Name("philox_fill")->Arg(4096)->UseRealTime();
+#if defined(FIXQ_SIMD_NATIVE)
+BENCHMARK(BM_philox_stream0)->Name("philox_stream0_bytes")->Arg(16384)->UseRealTime();
+#endif
 BENCHMARK(BM_naive<float>)->Name("naive_nearbyint/f32")->Apply(sizes_only);
 BENCHMARK(BM_naive<std::int8_t>)->Name("naive_nearbyint/i8")->Apply(sizes_only);
 BENCHMARK(BM_fixq<Round::NearestEven, float>)->Name("fixq/NearestEven/f32")->Apply(sizes_threads);

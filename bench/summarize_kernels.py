@@ -37,6 +37,8 @@ def main():
     for name, rate in rates.items():
         if name.startswith("philox_fill"):
             print(f"philox_fill ({label.get(name, '?')}): {rate / 1e9:.2f} G words/s")
+        if name.startswith("philox_stream0_bytes"):
+            print(f"philox_stream0_bytes ({label.get(name, '?')}): {rate / 1e9:.2f} G elem/s")
     sizes = {"65536": "256 KiB", "16777216": "64 MiB"}
     print()
     print("| kernel | size | threads | G elem/s | vs memcpy | vs naive | vs NearestEven |")

@@ -271,7 +271,7 @@ constexpr std::size_t tie_offset(std::size_t p) { return (p % 4 + 4 * (p / (4 * 
 /// when xs is given (`out` may be the input buffer) and in[at[t] + offset]
 /// otherwise. The ties are first listed without data-dependent branches (a group
 /// has more than three with probability 2e-4), then redone V::lanes at a time in
-/// fixed-length loops: their second bytes come from stream 1 (V::philox_at), their
+/// fixed-length loops: their second bytes come from stream 1 (V::philox_bytes_at), their
 /// codes from f32_stochastic_fix_codes. The last batch repeats its last tie.
 template <class V, Overflow O, class Out>
 __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, Out* out, const std::size_t* at,
@@ -312,23 +312,20 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
   const typename V::F hi2_16 = O == Overflow::SaturateZero ? V::set1(0x1p38f) : V::set1(static_cast<float>(plan.hi) * 0x1p16f);
   for (std::size_t b = 0; b < n; b += L) {
     const std::size_t* idx = list + b;
-    std::uint64_t blocks[L];
-    std::uint32_t words[L][4];
-    alignas(64) std::uint32_t b1[L];
+    std::uint64_t g[L];
+    for (std::size_t j = 0; j < L; ++j) g[j] = first_index + idx[j];
+    const typename V::I b1 = V::philox_bytes_at(keys, g, 1);  // the second bytes, from stream 1
     alignas(64) std::int32_t codes[L];
-    for (std::size_t j = 0; j < L; ++j) blocks[j] = philox::byte_position(first_index + idx[j]).block;
-    V::philox_at(keys, blocks, 1, words);
-    for (std::size_t j = 0; j < L; ++j) {
-      const philox::BytePosition pos = philox::byte_position(first_index + idx[j]);
-      b1[j] = (words[j][pos.word] >> pos.shift) & 0xFFu;
-    }
     typename V::M rare;
-    const typename V::I c = f32_stochastic_fix_codes<V, O>(V::load(list_x + b), V::load(b1), k, two8, lo2_16, hi2_16, rare);
+    const typename V::I c = f32_stochastic_fix_codes<V, O>(V::load(list_x + b), b1, k, two8, lo2_16, hi2_16, rare);
     V::store(reinterpret_cast<std::uint32_t*>(codes), c);
-    if (V::mask_bits(rare) != 0) [[unlikely]]
+    if (V::mask_bits(rare) != 0) [[unlikely]] {
+      alignas(64) std::uint32_t second[L];
+      V::store(second, b1);
       for (std::size_t j = 0; j < L; ++j)
         if ((V::mask_bits(rare) >> j) & 1u)
-          codes[j] = stochastic_fix_code<O>(list_x[b + j], plan, seed, first_index + idx[j], b1[j]);
+          codes[j] = stochastic_fix_code<O>(list_x[b + j], plan, seed, g[j], second[j]);
+    }
     if constexpr (std::is_same_v<Out, float>) {
       alignas(64) float values[L];
       V::store(values, V::mul(V::to_float(V::load(reinterpret_cast<const std::uint32_t*>(codes))), k.lsb));

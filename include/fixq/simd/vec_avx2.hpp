@@ -163,6 +163,19 @@ struct Avx2 {
       for (int v = 0; v < 4; ++v) philox_round(k, r, s[v]);
     for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(words[2 * v]), s[v]);
   }
+  /// Lane j: random_byte(seed, g[j], stream) for 8 arbitrary element indices g.
+  static I philox_bytes_at(const PhiloxKeys& k, const std::uint64_t* g, std::uint32_t stream) {
+    std::uint64_t blocks[8];
+    std::uint32_t words[8][4];
+    for (int j = 0; j < 8; ++j) blocks[j] = philox::byte_position(g[j]).block;
+    philox_at(k, blocks, stream, words);
+    alignas(32) std::uint32_t bytes[8];
+    for (int j = 0; j < 8; ++j) {
+      const philox::BytePosition pos = philox::byte_position(g[j]);
+      bytes[j] = (words[j][pos.word] >> pos.shift) & 0xFFu;
+    }
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(bytes));
+  }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
 };
 

@@ -173,27 +173,31 @@ struct Avx512 {
       if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
     }
   }
-  /// words[j] = the four words of block blocks[j] of a stream, for `lanes` (16)
-  /// arbitrary block indices: two pairs of vectors in flight.
-  static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
-                        std::uint32_t (*words)[4]) {
-    I a0 = _mm512_loadu_si512(blocks), a1 = _mm512_loadu_si512(blocks + 8);
+  /// Lane j: random_byte(seed, g[j], stream) for 16 arbitrary element indices g
+  /// (core/random.hpp), all in registers: the blocks of two vector pairs in flight,
+  /// then each lane's word and byte picked by a variable shift.
+  static I philox_bytes_at(const PhiloxKeys& k, const std::uint64_t* g, std::uint32_t stream) {
+    const I three = _mm512_set1_epi64(3);
+    const I g0 = _mm512_loadu_si512(g), g1 = _mm512_loadu_si512(g + 8);
+    // philox::byte_position: block 4 (g / 64) + (g mod 16) / 4, word g mod 4, shift 8 ((g / 16) mod 4)
+    const auto block = [&](I x) {
+      return _mm512_add_epi64(_mm512_maskz_slli_epi64(0xFF, _mm512_maskz_srli_epi64(0xFF, x, 6), 2), _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, x, 2), three));
+    };
+    I a0 = block(g0), a1 = block(g1);
     I b0 = _mm512_set1_epi64(stream), b1 = b0;
     for (int r = 0; r < philox::rounds; ++r) {
       philox_round(k, r, a0, b0);
       philox_round(k, r, a1, b1);
     }
-    alignas(64) std::uint32_t wa[32], wb[32];
-    _mm512_store_si512(wa, a0);
-    _mm512_store_si512(wa + 16, a1);
-    _mm512_store_si512(wb, b0);
-    _mm512_store_si512(wb + 16, b1);
-    for (int j = 0; j < 16; ++j) {
-      words[j][0] = wa[2 * j];
-      words[j][1] = wa[2 * j + 1];
-      words[j][2] = wb[2 * j];
-      words[j][3] = wb[2 * j + 1];
-    }
+    // words 0, 1 are the low and high halves of a's lane, words 2, 3 those of b's
+    const auto pick = [&](I x, I a, I b) {
+      const I word = _mm512_mask_mov_epi64(a, _mm512_test_epi64_mask(x, _mm512_set1_epi64(2)), b);
+      const I shift = _mm512_add_epi64(_mm512_maskz_slli_epi64(0xFF, _mm512_and_si512(x, _mm512_set1_epi64(1)), 5),
+                                       _mm512_maskz_slli_epi64(0xFF, _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, x, 4), three), 3));
+      return _mm512_maskz_srlv_epi64(0xFF, word, shift);
+    };
+    const I low_dwords = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_and_si512(_mm512_permutex2var_epi32(pick(g0, a0, b0), low_dwords, pick(g1, a1, b1)), _mm512_set1_epi32(0xFF));
   }
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
 };
