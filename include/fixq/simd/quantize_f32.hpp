@@ -269,8 +269,8 @@ constexpr std::size_t tie_offset(std::size_t p) { return (p % 4 + 4 * (p / (4 * 
 /// Out-of-line: redo the recorded ties, flag bits bits[t] of the group of 64
 /// elements from at[t] (count <= 64 groups), whose inputs are xs[64 t + offset]
 /// when xs is given (`out` may be the input buffer) and in[at[t] + offset]
-/// otherwise. The ties are first listed without data-dependent branches (a group
-/// has more than three with probability 2e-4), then redone V::lanes at a time in
+/// otherwise. The ties are first listed (a loop per group whose branch is mostly
+/// not taken: 8 in 9 groups with a tie have one), then redone V::lanes at a time in
 /// fixed-length loops: their second bytes come from stream 1 (V::philox_bytes_at), their
 /// codes from f32_stochastic_fix_codes. The last batch repeats its last tie.
 template <class V, Overflow O, class Out>
@@ -288,20 +288,14 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
   alignas(64) float list_x[max_groups * G + L];
   std::size_t n = 0;
   for (std::size_t t = 0; t < count; ++t) {
-    std::uint64_t bm = bits[t];  // not zero
+    std::uint64_t bm = bits[t];  // not zero; more than one tie in 8 groups out of 9 with one
     const float* x = xs ? xs + G * t : in + at[t];
-    for (int r = 0; r < 3; ++r) {  // the first three ties; a missing one is written and not counted
-      const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)) % G);
-      list[n] = at[t] + offset;
-      list_x[n] = x[offset];
-      n += bm != 0;
-      bm &= bm - 1;
-    }
-    for (; bm != 0; bm &= bm - 1) {  // more than three
+    do {
       const std::size_t offset = tie_offset<L>(static_cast<std::size_t>(std::countr_zero(bm)));
       list[n] = at[t] + offset;
       list_x[n++] = x[offset];
-    }
+      bm &= bm - 1;
+    } while (bm != 0);
   }
   for (std::size_t j = n; j % L != 0; ++j) {  // repeat the last tie: rewrites the same value
     list[j] = list[n - 1];
