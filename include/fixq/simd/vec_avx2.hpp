@@ -77,7 +77,6 @@ struct Avx2 {
   static M even(I a) { return _mm256_cmpeq_epi32(_mm256_and_si256(a, _mm256_set1_epi32(1)), _mm256_setzero_si256()); }
   /// floor(a) as int32 (|a| < 2^31).
   static I floor_to_int(F a) { return _mm256_cvtps_epi32(_mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
-  static I shift_right(I a, unsigned n) { return _mm256_srli_epi32(a, static_cast<int>(n)); }  // logical
   static I shift_right_arith(I a, unsigned n) { return _mm256_srai_epi32(a, static_cast<int>(n)); }
   static I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
   /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.

@@ -84,7 +84,6 @@ struct Avx512 {
   static M even(I a) { return _mm512_testn_epi32_mask(a, _mm512_set1_epi32(1)); }
   /// floor(a) as int32 (a integral or not; |a| < 2^31), one conversion with an embedded rounding.
   static I floor_to_int(F a) { return _mm512_maskz_cvt_roundps_epi32(all, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
-  static I shift_right(I a, unsigned n) { return _mm512_maskz_srli_epi32(all, a, n); }             // logical
   static I shift_right_arith(I a, unsigned n) { return _mm512_maskz_srai_epi32(all, a, n); }
   static I bit_and(I a, I b) { return _mm512_and_epi32(a, b); }
   /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.
