@@ -165,34 +165,33 @@ inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
     V::template store_codes<Out>(p, c);
 }
 
-/// y * 2^shift limited for Round::Stochastic: to the codes' range times 2^shift
-/// (lim_lo, lim_hi) under the saturating modes, which makes the saturation of the
-/// code implicit; to +-2^30 (+-2^38 for shift 16) under SaturateZero. NaN -> lim_lo.
-template <class V>
-inline typename V::F stochastic_limit(typename V::F y, typename V::F lim_lo, typename V::F lim_hi) {
-  return V::min(V::max(y, lim_lo), lim_hi);
+/// y * 2^8 limited for Round::Stochastic: to [lo, hi] * 2^8 under
+/// Saturate(Symmetric), which makes the saturation of the code implicit (a y beyond
+/// a limit gives that limit whatever the random byte is); to +-2^30 under
+/// SaturateZero. NaN -> the lower limit (the caller zeroes NaN lanes).
+template <class V, Overflow O>
+inline typename V::F stochastic_limit(typename V::F y8, const F32Consts<V>& k) {
+  if constexpr (O == Overflow::SaturateZero)
+    return V::min(V::max(y8, k.neg_limit), k.limit);
+  else
+    return V::min(V::max(y8, k.lo256), k.hi256);
 }
 
 /// Round::Stochastic for one vector from the top bytes b of the random words:
-/// (z + b) >> 8 with z = floor(y * 2^8). `ties` gets bit 4 j for each lane j whose
-/// carry the lower bytes decide (low byte of z + b == 0xFF); its result is
-/// provisional, stochastic_fix replaces it. Under Saturate(Symmetric), y * 2^8 is
-/// limited to [lo, hi] * 2^8 first, so that (z + b) >> 8 is already within [lo, hi]
-/// (a y beyond a limit gives that limit whatever b is).
+/// (z + b) >> 8 with z = floor(y * 2^8) (limited: stochastic_limit). `ties` gets
+/// bit 4 j for each lane j whose carry the lower bytes decide (low byte of z + b ==
+/// 0xFF); its result is provisional, stochastic_fix replaces it.
 template <class V, Overflow O>
 inline typename V::I f32_stochastic_codes(typename V::F x, typename V::I b, const F32Consts<V>& k,
                                           std::uint64_t& ties) {
   const typename V::F y8 = V::mul(x, k.scale256);
   const typename V::M ok = V::ordered(y8);
-  if constexpr (O == Overflow::SaturateZero) {
-    const typename V::I s = V::add(V::floor_to_int(stochastic_limit<V>(y8, k.neg_limit, k.limit)), b);
-    ties = V::low_byte_ff(s);
+  const typename V::I s = V::add(V::floor_to_int(stochastic_limit<V, O>(y8, k)), b);
+  ties = V::low_byte_ff(s);
+  if constexpr (O == Overflow::SaturateZero)
     return f32_saturate<V, O>(V::shift_right_arith(s, 8), ok, k);
-  } else {
-    const typename V::I s = V::add(V::floor_to_int(stochastic_limit<V>(y8, k.lo256, k.hi256)), b);
-    ties = V::low_byte_ff(s);
-    return V::zero_unless(ok, V::shift_right_arith(s, 8));  // NaN lanes give code 0
-  }
+  else
+    return V::zero_unless(ok, V::shift_right_arith(s, 8));  // within [lo, hi]; NaN lanes give code 0
 }
 
 /// The exact code of x under Round::Stochastic, given that the top bytes of F and
@@ -238,22 +237,19 @@ inline std::int32_t stochastic_fix_code(float x, const BranchFreePlan<float>& pl
 
 /// The exact codes of V::lanes tie elements x (see f32_stochastic_codes) from b1,
 /// the second bytes of their random words: floor(y) plus the carry of the second
-/// bytes of F and U, F's being floor(y 2^16) mod 2^8 (y limited as in the main
-/// pass, so that a limited y has F = 0). floor_to_int gives 0x80000000, low byte
-/// 0, for |y 2^16| >= 2^31, where y 2^16 is a multiple of 2^8 anyway. `rare` marks
-/// the lanes whose second bytes sum to 0xFF: their lower bytes decide
-/// (stochastic_fix_code).
+/// bytes of F and U, F's being floor(y 2^16) mod 2^8 with y limited as in the main
+/// pass (a limited y has F = 0); y 2^16 is the limited y 2^8 times 2^8, exact.
+/// floor_to_int gives 0x80000000, low byte 0, for |y 2^16| >= 2^31, where y 2^16 is
+/// a multiple of 2^8 anyway. `rare` marks the lanes whose second bytes sum to
+/// 0xFF: their lower bytes decide (stochastic_fix_code).
 template <class V, Overflow O>
 inline typename V::I f32_stochastic_fix_codes(typename V::F x, typename V::I b1, const F32Consts<V>& k,
-                                              typename V::F two8, typename V::F lo2_16, typename V::F hi2_16,
                                               typename V::M& rare) {
   const typename V::F y8 = V::mul(x, k.scale256);
-  const typename V::F y16 = V::mul(y8, two8);  // exact (or +-inf, limited): 2^(frac + 16) may exceed FLT_MAX
   const typename V::M ok = V::ordered(y8);
-  const typename V::I fl = V::shift_right_arith(V::floor_to_int(stochastic_limit<V>(y8, O == Overflow::SaturateZero ? k.neg_limit : k.lo256,
-                                                                                        O == Overflow::SaturateZero ? k.limit : k.hi256)),
-                                                8);
-  const typename V::I second = V::add(V::bit_and(V::floor_to_int(stochastic_limit<V>(y16, lo2_16, hi2_16)), k.byte), b1);
+  const typename V::F y8c = stochastic_limit<V, O>(y8, k);
+  const typename V::I fl = V::shift_right_arith(V::floor_to_int(y8c), 8);
+  const typename V::I second = V::add(V::bit_and(V::floor_to_int(V::mul(y8c, V::set1(0x1p8f))), k.byte), b1);
   rare = V::eq(second, k.byte);
   return f32_saturate<V, O>(V::add_if(V::lt(k.byte, second), fl, k.one), ok, k);
 }
@@ -282,9 +278,6 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
   constexpr std::size_t L = V::lanes;
   constexpr std::size_t G = philox::group_size;
   constexpr std::size_t flush_at = 256;  // listed ties redone when the list is this long
-  const typename V::F two8 = V::set1(0x1p8f);
-  const typename V::F lo2_16 = O == Overflow::SaturateZero ? V::set1(-0x1p38f) : V::set1(static_cast<float>(plan.lo) * 0x1p16f);
-  const typename V::F hi2_16 = O == Overflow::SaturateZero ? V::set1(0x1p38f) : V::set1(static_cast<float>(plan.hi) * 0x1p16f);
   // The list: element offsets and inputs of the ties (a group adds at most G).
   std::size_t list[flush_at + G + L];
   alignas(64) float list_x[flush_at + G + L];
@@ -298,7 +291,7 @@ __attribute__((noinline)) void stochastic_fix(const float* in, const float* xs, 
       const typename V::I b1 = V::philox_bytes_at(keys, g, 1);  // the second bytes, from stream 1
       alignas(64) std::int32_t codes[L];
       typename V::M rare;
-      const typename V::I c = f32_stochastic_fix_codes<V, O>(V::load(list_x + b), b1, k, two8, lo2_16, hi2_16, rare);
+      const typename V::I c = f32_stochastic_fix_codes<V, O>(V::load(list_x + b), b1, k, rare);
       V::store(reinterpret_cast<std::uint32_t*>(codes), c);
       if (V::mask_bits(rare) != 0) [[unlikely]] {
         alignas(64) std::uint32_t second[L];

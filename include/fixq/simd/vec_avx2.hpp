@@ -164,15 +164,16 @@ struct Avx2 {
   }
   /// Lane j: random_byte(seed, g[j], stream) for 8 arbitrary element indices g.
   static I philox_bytes_at(const PhiloxKeys& k, const std::uint64_t* g, std::uint32_t stream) {
+    philox::BytePosition pos[8];
     std::uint64_t blocks[8];
+    for (int j = 0; j < 8; ++j) {
+      pos[j] = philox::byte_position(g[j]);
+      blocks[j] = pos[j].block;
+    }
     std::uint32_t words[8][4];
-    for (int j = 0; j < 8; ++j) blocks[j] = philox::byte_position(g[j]).block;
     philox_at(k, blocks, stream, words);
     alignas(32) std::uint32_t bytes[8];
-    for (int j = 0; j < 8; ++j) {
-      const philox::BytePosition pos = philox::byte_position(g[j]);
-      bytes[j] = (words[j][pos.word] >> pos.shift) & 0xFFu;
-    }
+    for (int j = 0; j < 8; ++j) bytes[j] = (words[j][pos[j].word] >> pos[j].shift) & 0xFFu;
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(bytes));
   }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
