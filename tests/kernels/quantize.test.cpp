@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <Eigen/Core>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -196,35 +197,37 @@ TEST_CASE("lengths that are not multiples of the SIMD width or of a chunk", "[ke
   CHECK(bad == 0);
 }
 
+namespace {
+/// quantize_span of x into Out on one thread and on two threads.
+template <class Out, class In>
+std::array<std::vector<Out>, 2> on_one_and_two_threads(const std::vector<In>& x, const Format& f, Round r,
+                                                        Overflow o, std::uint64_t seed) {
+  std::array<std::vector<Out>, 2> y{std::vector<Out>(x.size()), std::vector<Out>(x.size())};
+  for (int t : {1, 2}) {
+    fixq::set_threads(t);
+    fixq::quantize_span(x.data(), y[static_cast<std::size_t>(t - 1)].data(), x.size(), f, r, o, seed);
+  }
+  fixq::set_threads(0);
+  return y;
+}
+}  // namespace
+
 TEST_CASE("results do not depend on the thread count", "[kernels]") {
   std::mt19937 gen(4);
   std::normal_distribution<double> dist(0.0, 3.0);
   std::vector<double> x(300000);
   for (auto& v : x) v = dist(gen);
+  const std::vector<float> xf(x.begin(), x.end());
   for (Round r : {Round::NearestEven, Round::Stochastic}) {
-    std::vector<float> one(x.size()), two(x.size());
-    std::vector<std::int16_t> c1(x.size()), c2(x.size());
-    fixq::set_threads(1);
-    fixq::quantize_span(x.data(), one.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 77);
-    fixq::quantize_span(x.data(), c1.data(), x.size(), Format{12, 7}, r, Overflow::Wrap, 77);
-    fixq::set_threads(2);
-    fixq::quantize_span(x.data(), two.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 77);
-    fixq::quantize_span(x.data(), c2.data(), x.size(), Format{12, 7}, r, Overflow::Wrap, 77);
+    const auto f = on_one_and_two_threads<float>(x, Format{10, 6}, r, Overflow::Saturate, 77);
+    CHECK(f[0] == f[1]);
+    const auto c = on_one_and_two_threads<std::int16_t>(x, Format{12, 7}, r, Overflow::Wrap, 77);
+    CHECK(c[0] == c[1]);
     // float input (the float lanes; parallel from 2^16 or 2^18 elements)
-    const std::vector<float> xf(x.begin(), x.end());
-    std::vector<float> f1(x.size()), f2(x.size());
-    std::vector<std::int8_t> b1(x.size()), b2(x.size());
-    fixq::set_threads(1);
-    fixq::quantize_span(xf.data(), f1.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 78);
-    fixq::quantize_span(xf.data(), b1.data(), x.size(), Format{8, 4}, r, Overflow::SaturateZero, 78);
-    fixq::set_threads(2);
-    fixq::quantize_span(xf.data(), f2.data(), x.size(), Format{10, 6}, r, Overflow::Saturate, 78);
-    fixq::quantize_span(xf.data(), b2.data(), x.size(), Format{8, 4}, r, Overflow::SaturateZero, 78);
-    fixq::set_threads(0);
-    CHECK(one == two);
-    CHECK(c1 == c2);
-    CHECK(f1 == f2);
-    CHECK(b1 == b2);
+    const auto ff = on_one_and_two_threads<float>(xf, Format{10, 6}, r, Overflow::Saturate, 78);
+    CHECK(ff[0] == ff[1]);
+    const auto b = on_one_and_two_threads<std::int8_t>(xf, Format{8, 4}, r, Overflow::SaturateZero, 78);
+    CHECK(b[0] == b[1]);
   }
   CHECK_THROWS_AS(fixq::set_threads(-1), std::invalid_argument);
 }
