@@ -61,15 +61,16 @@ std::size_t mismatches(const std::vector<In>& x, const Format& f, Round r, Overf
   fixq::dispatch_round(r, [&]<Round R>() {
     fixq::dispatch_overflow(o, [&]<Overflow O>() {
       std::vector<Out> ref(x.size());
-      bool ref_throws = false;
+      std::vector<In> kept;  // the elements that do not throw
       for (std::size_t i = 0; i < x.size(); ++i) {
         try {
           ref[i] = reference_out<Out>(
               reference_code<R, O>(x[i], f, fixq::random_u32(seed, first_index + i)), f);
+          kept.push_back(x[i]);
         } catch (const fixq::overflow_error&) {
-          ref_throws = true;
         }
       }
+      const bool ref_throws = kept.size() < x.size();
       std::vector<Out> got(x.size());
       bool got_throws = false;
       try {
@@ -83,6 +84,8 @@ std::size_t mismatches(const std::vector<In>& x, const Format& f, Round r, Overf
           UNSCOPED_INFO(f.name() << " " << fixq::to_string(r) << " " << fixq::to_string(o)
                                  << ": reference throws " << ref_throws << ", kernel throws " << got_throws);
         }
+        // Throw without an overflow: compare the values on the elements that do not throw.
+        if (ref_throws && !kept.empty()) bad += mismatches<In, Out>(kept, f, r, o, seed, first_index);
         return;
       }
       for (std::size_t i = 0; i < x.size(); ++i) {
@@ -246,6 +249,49 @@ TEST_CASE("Overflow::Throw throws at the first overflowing element", "[kernels]"
   CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::NearestUp, Overflow::Throw),
                   fixq::overflow_error);
   CHECK_NOTHROW(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::Floor, Overflow::Throw));
+  CHECK(y[9000] == 7.9375f);  // through the exact path: the chunk holds a value beyond the largest code
+  CHECK(y[0] == 0.5f);
+  // A chunk that cannot overflow takes the saturating lanes; only a chunk with an
+  // element beyond the range goes to the exact path (chunks of 2^12 or 2^15).
+  std::vector<float> big(100000, 0.5f), out(big.size());
+  big[5] = -7.96875f;      // -127.5 LSBs: within the range
+  big[99990] = 7.96875f;   // 127.5 LSBs: beyond the largest code, 127
+  CHECK_THROWS_AS(fixq::quantize_span(big.data(), out.data(), big.size(), Format{8, 4}, Round::NearestEven,
+                                      Overflow::Throw),
+                  fixq::overflow_error);  // ties to 128
+  CHECK_NOTHROW(fixq::quantize_span(big.data(), out.data(), big.size(), Format{8, 4}, Round::Floor, Overflow::Throw));
+  CHECK(out[5] == -8.0f);
+  CHECK(out[99990] == 7.9375f);
+  CHECK(out[99999] == 0.5f);
+  big[99990] = 0.25f;  // nothing beyond the range: in place, every chunk in the lanes
+  CHECK_NOTHROW(fixq::quantize_span(big.data(), big.data(), big.size(), Format{8, 4}, Round::NearestUp, Overflow::Throw));
+  CHECK(big[5] == -7.9375f);  // -127.5 ties up
+  CHECK(big[99990] == 0.25f);
+}
+
+TEST_CASE("Overflow::Throw: limits near 2^62, where the codes' limits are not doubles", "[kernels]") {
+  // Double lanes: the largest code 2^62 - 1 (unsigned 62 bits) is no double; the
+  // check that a chunk cannot overflow must use 2^62 - 512, the double below it.
+  const Format u{62, 0, false};
+  std::vector<double> x{1.0, 0x1p62 - 512, 3.0};
+  std::vector<std::uint64_t> c(x.size());
+  CHECK_NOTHROW(fixq::quantize_span(x.data(), c.data(), x.size(), u, Round::Ceil, Overflow::Throw));
+  CHECK(c[1] == (std::uint64_t{1} << 62) - 512);
+  x[1] = 0x1p62;  // rounds to 2^62 under every mode: beyond the largest code
+  for (Round r : fixq::all_rounds)
+    CHECK_THROWS_AS(fixq::quantize_span(x.data(), c.data(), x.size(), u, r, Overflow::Throw), fixq::overflow_error);
+  // Signed 62 bits: [-2^61, 2^61 - 1]; -2^61 is a double, 2^61 - 1 is not.
+  const Format s{62, 0, true};
+  std::vector<double> y{-0x1p61, 0x1p61 - 256};
+  std::vector<std::int64_t> d(y.size());
+  CHECK_NOTHROW(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Floor, Overflow::Throw));
+  CHECK(d[0] == -(std::int64_t{1} << 61));
+  CHECK(d[1] == (std::int64_t{1} << 61) - 256);
+  y[0] = std::nextafter(-0x1p61, -1e300);
+  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Ceil, Overflow::Throw), fixq::overflow_error);
+  y[0] = -0x1p61;
+  y[1] = 0x1p61;
+  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Floor, Overflow::Throw), fixq::overflow_error);
 }
 
 TEST_CASE("bad formats and code types are rejected with a message naming them", "[kernels]") {

@@ -17,10 +17,16 @@
 //    output): the same branch-free scheme in double/int64, for every rounding
 //    (stochastic included, with Philox words from simd/philox.hpp) and every
 //    overflow mode. The rare inputs it cannot do exactly (a value that
-//    underflows when scaled, |value| >= 2^62 LSBs under Wrap, anything under
-//    Throw that overflows or is NaN) are flagged and redone by the exact path;
+//    underflows when scaled, |value| >= 2^62 LSBs under Wrap) are flagged and
+//    redone by the exact path;
 //  - exact lanes: everything else (64-bit words, long double input), the
 //    scalar core element by element.
+// The float and double lanes are compiled for three overflow modes only
+// (lane_overflow): SaturateSymmetric is Saturate with the lower limit -max, and
+// Throw is Saturate on the chunks where no element can overflow (checked first,
+// scaled_within); a chunk where one might goes to the exact path, which throws
+// at the first overflow. That keeps the instantiations per (In, Out) at 10 x 3
+// lane kernels instead of 10 x 5 (compile time).
 // Chunks of kChunk elements may run on several threads (kernels/parallel.hpp);
 // the result never depends on the thread count.
 #ifndef FIXQ_KERNELS_QUANTIZE_SPAN_HPP
@@ -95,6 +101,12 @@ inline std::int64_t stochastic_to_int(double y, std::uint32_t u) {
   return t - neg + up;
 }
 
+/// The overflow mode of the float and double lanes that compute O's codes (see
+/// the top of this file): Saturate for SaturateSymmetric and Throw.
+constexpr Overflow lane_overflow(Overflow o) {
+  return o == Overflow::SaturateSymmetric || o == Overflow::Throw ? Overflow::Saturate : o;
+}
+
 /// Constants of one call, hoisted out of the element loops.
 struct SpanPlan {
   Format f;
@@ -112,7 +124,7 @@ inline SpanPlan make_plan(const Format& f, Overflow o) {
 }
 
 /// The overflow mode applied to an int64 code c (|c| <= 2^62 + 1), branch-free;
-/// Throw clamps (its callers detect the overflow themselves).
+/// Saturate and SaturateSymmetric clamp to the plan's [lo, hi].
 template <Overflow O>
 inline std::int64_t apply_overflow(std::int64_t c, const SpanPlan& p) {
   if constexpr (O == Overflow::SaturateZero) return ((c < p.lo) | (c > p.hi)) ? 0 : c;
@@ -163,10 +175,15 @@ Lanes choose_lanes(const Format& f, Overflow o) {
   }
 }
 
+/// The float lanes' constants of a plan (codes within +-2^30).
+inline BranchFreePlan<float> float_plan(const SpanPlan& p) {
+  return {static_cast<float>(p.scale), static_cast<std::int32_t>(p.lo), static_cast<std::int32_t>(p.hi)};
+}
+
 template <Round R, Overflow O, class Out>
 void chunk_float_lanes(const float* in, Out* out, std::size_t n, const SpanPlan& p, const std::uint32_t* random) {
   // Local copies: stores through an int8_t* may alias anything the loop reads.
-  const BranchFreePlan<float> plan = branch_free_plan<float, O>(p.f);
+  const BranchFreePlan<float> plan = float_plan(p);
   const auto lsb = static_cast<float>(p.lsb);
   for (std::size_t i = 0; i < n; ++i) {
     std::int32_t c;
@@ -187,10 +204,10 @@ void chunk_float_lanes(const float* in, Out* out, std::size_t n, const SpanPlan&
   }
 }
 
-/// Returns false when the chunk holds an element that Throw must report.
 template <Round R, Overflow O, class In, class Out>
-bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& plan,
+void chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& plan,
                         const std::uint32_t* random) {
+  static_assert(O == lane_overflow(O));
   // Tests on bit patterns (integer compares), not FP compares, so that the
   // loop has no control flow and compilers vectorize it. Local copies of the
   // constants, since stores through an int8_t* may alias them.
@@ -200,13 +217,12 @@ bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& p
   constexpr std::int64_t min_normal_bits = 0x0010000000000000;
   constexpr bool guard_huge = O == Overflow::Wrap;  // low bits of |y| >= 2^62 are needed
   const bool guard_tiny = p.f.frac < 0;              // v * 2^frac may underflow
-  std::int64_t redo = 0, overflowed = 0;
+  std::int64_t redo = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(in[i]);
     const double y = v * p.scale;
     const std::int64_t ym = std::bit_cast<std::int64_t>(y) & mag;
     if constexpr (guard_huge) redo |= (ym >= huge_bits) & (ym <= inf_bits);
-    if constexpr (O == Overflow::Throw) overflowed |= ym > inf_bits;
     redo |= guard_tiny & (ym < min_normal_bits) & ((std::bit_cast<std::int64_t>(v) & mag) != 0);
     const double yt = tame(y);
     std::int64_t c;
@@ -214,7 +230,6 @@ bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& p
       c = stochastic_to_int(yt, random[i]);
     else
       c = round_to_int<R>(yt);
-    if constexpr (O == Overflow::Throw) overflowed |= (c < p.lo) | (c > p.hi);
     out[i] = store_code<Out>(apply_overflow<O>(c, p), p.lsb);
   }
   if (redo) {  // rare: redo the elements the branch-free scheme cannot do exactly
@@ -226,29 +241,57 @@ bool chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& p
       if (huge || tiny) {
         std::uint32_t u = 0;
         if constexpr (R == Round::Stochastic) u = random[i];
-        out[i] = exact_element<R, O, In, Out>(in[i], p.f, u);
+        // the exact code under O, within the plan's [lo, hi] (SaturateSymmetric's -max)
+        int128 c = code_from_floating<R, O>(in[i], p.f, u);
+        if constexpr (O == Overflow::Saturate) c = c < p.lo ? int128{p.lo} : (c > p.hi ? int128{p.hi} : c);
+        if constexpr (std::is_floating_point_v<Out>)
+          out[i] = to_floating<Out>(c, p.f.frac);
+        else
+          out[i] = static_cast<Out>(c);
       }
     }
   }
-  return overflowed == 0;
+}
+
+/// Overflow::Throw: whether every element v of a chunk has y = v 2^frac within
+/// [lo, hi] (the limits as doubles rounded inward; NaN is not within), where no
+/// rounding can overflow: the code lies between floor(y) and ceil(y).
+struct ThrowLimits {
+  double scale, lo, hi;
+  explicit ThrowLimits(const SpanPlan& p) : scale(p.scale), lo(static_cast<double>(p.lo)), hi(static_cast<double>(p.hi)) {
+    // |lo|, |hi| <= 2^62 (lanes other than exact): the conversions back are exact
+    if (static_cast<std::int64_t>(hi) > p.hi) hi = std::nextafter(hi, 0.0);
+    if (static_cast<std::int64_t>(lo) < p.lo) lo = std::nextafter(lo, 0.0);
+  }
+};
+template <class In>
+bool scaled_within(const In* in, std::size_t n, const ThrowLimits& t) {
+  bool outside = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double y = static_cast<double>(in[i]) * t.scale;  // inf beyond double's range
+    outside |= !(y >= t.lo) | !(y <= t.hi);
+  }
+  return !outside;
 }
 
 template <Round R, Overflow O, class In, class Out>
 void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, std::uint64_t seed,
                         std::uint64_t first_index) {
-  const SpanPlan plan = make_plan(f, O);
-  const Lanes lanes = choose_lanes<In, Out>(f, O);
+  constexpr Overflow K = lane_overflow(O);  // the float and double lanes' mode
+  const SpanPlan plan = make_plan(f, O);      // [lo, hi]: -max under SaturateSymmetric
+  const Lanes lanes = choose_lanes<In, Out>(f, K);
   constexpr bool stochastic = R == Round::Stochastic;
   constexpr bool float_lanes = std::same_as<In, float> && (std::same_as<Out, float> || std::integral<Out>) &&
-                               (O == Overflow::Saturate || O == Overflow::SaturateSymmetric ||
-                                O == Overflow::SaturateZero);
+                               (K == Overflow::Saturate || K == Overflow::SaturateZero);
+  const ThrowLimits throw_limits(plan);  // used under Throw only
 #if defined(FIXQ_SIMD_NATIVE)
   // explicit SIMD (simd/quantize_f32.hpp); random bytes generated in registers
   const bool simd_lanes = float_lanes && lanes == Lanes::Float && (!stochastic || simd::stochastic_lanes_fit(f));
 #else
   constexpr bool simd_lanes = false;
 #endif
-  const std::size_t chunk = simd_lanes ? kSimdChunk : kChunk;
+  // (A Throw chunk may go to the exact path, whose random words are kChunk long.)
+  const std::size_t chunk = simd_lanes && O != Overflow::Throw ? kSimdChunk : kChunk;
   const std::size_t chunks = (n + chunk - 1) / chunk;
   // Throw must be able to throw, which OpenMP regions cannot: run it on one thread.
   const bool parallel = n >= parallel_min(lanes, stochastic) && O != Overflow::Throw;
@@ -256,11 +299,14 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     const std::size_t begin = c * chunk, len = std::min(chunk, n - begin);
     const In* src = in + begin;
     Out* dst = out + begin;
+    // Throw: a chunk where an element might overflow goes to the exact path.
+    const bool lanes_apply =
+        lanes != Lanes::Exact && (O != Overflow::Throw || scaled_within(src, len, throw_limits));
 #if defined(FIXQ_SIMD_NATIVE)
     if constexpr (float_lanes) {
-      if (simd_lanes) {
-        simd::quantize_f32<simd::Native, R, O>(src, dst, len, branch_free_plan<float, O>(f),
-                                               static_cast<float>(plan.lsb), seed, first_index + begin);
+      if (simd_lanes && lanes_apply) {
+        simd::quantize_f32<simd::Native, R, K>(src, dst, len, float_plan(plan), static_cast<float>(plan.lsb), seed,
+                                               first_index + begin);
         return;
       }
     }
@@ -273,17 +319,18 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     else
       random[0] = 0;
     if constexpr (float_lanes) {
-      if (lanes == Lanes::Float) {
-        chunk_float_lanes<R, O>(src, dst, len, plan, random.data());
+      if (lanes == Lanes::Float && lanes_apply) {
+        chunk_float_lanes<R, K>(src, dst, len, plan, random.data());
         return;
       }
     }
-    if (lanes == Lanes::Double) {
-      if constexpr (std::same_as<In, float> || std::same_as<In, double>) {
-        if (chunk_double_lanes<R, O>(src, dst, len, plan, random.data())) return;
+    if constexpr (std::same_as<In, float> || std::same_as<In, double>) {
+      if (lanes == Lanes::Double && lanes_apply) {
+        chunk_double_lanes<R, K>(src, dst, len, plan, random.data());
+        return;
       }
     }
-    // Exact lanes, and Throw chunks with an overflow (this throws at the first one).
+    // Exact lanes, and Throw chunks that may overflow (this throws at the first one).
     for (std::size_t i = 0; i < len; ++i)
       dst[i] = exact_element<R, O, In, Out>(src[i], f, stochastic ? random[stochastic ? i : 0] : 0);
   });
