@@ -43,11 +43,17 @@ def main():
     print()
     print("| kernel | size | threads | G elem/s | vs memcpy | vs naive | vs NearestEven |")
     print("|---|---|---|---|---|---|---|")
+    # Rows in a fixed order (JSON order is random under --benchmark_enable_random_interleaving):
+    # the naive loops, then per output type each mode, size and thread count.
+    modes = ["NearestEven", "Floor", "NearestAway", "Stochastic"]
+    rows = []
     for name, rate in rates.items():
         m = re.match(r"(naive_nearbyint|fixq/(\w+))/(f32|i8)/n:(\d+)/threads:(\d+)", name)
-        if not m:
-            continue
-        kind, mode, out, n, t = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+        if m:
+            mode, out, n, t = m.group(2), m.group(3), m.group(4), m.group(5)
+            key = (0 if not mode else 1, out, modes.index(mode) if mode in modes else len(modes), int(n), int(t))
+            rows.append((key, rate, mode, out, n, t))
+    for _, rate, mode, out, n, t in sorted(rows):
         memcpy = rates.get(f"memcpy/n:{n}/threads:{t}")
         naive = rates.get(f"naive_nearbyint/{out}/n:{n}/threads:1")
         nearest = rates.get(f"fixq/NearestEven/{out}/n:{n}/threads:{t}")
