@@ -1,10 +1,7 @@
 // Array kernels (quantize_span, quantize, quantize_codes, dequantize,
 // quantize_inplace, tensors) against the scalar core's exact integer path.
 //
-// The reference for one element is code_from_scaled on the exactly decomposed
-// input (core/convert.hpp's slow path, itself checked against an independent
-// big-integer reference in tests/core/), with random word random_u32(seed, i).
-// It shares nothing with the kernels' float/double lanes.
+// The reference for one element: tests/support/kernel_reference.hpp.
 #include <catch2/catch.hpp>
 
 #include <Eigen/Core>
@@ -20,37 +17,16 @@
 #include <fixq/kernels/quantize.hpp>
 #include <fixq/kernels/quantize_tensor.hpp>
 
+#include "support/kernel_reference.hpp"
+
 using fixq::Format;
 using fixq::Overflow;
 using fixq::Round;
+using fixq_test::reference_code;
+using fixq_test::reference_out;
+using fixq_test::same;
 
 namespace {
-
-/// The exact code of v, or throws fixq::overflow_error (Throw mode).
-template <Round R, Overflow O, class In>
-fixq::int128 reference_code(In v, const Format& f, std::uint32_t u) {
-  const fixq::detail::Decomposed d = fixq::detail::decompose(v);
-  if (d.kind == fixq::detail::Kind::NaN) return fixq::code_for_nan<O>(f);
-  if (d.kind == fixq::detail::Kind::Inf) return fixq::code_for_inf<O>(d.negative, f);
-  return fixq::code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
-}
-
-template <class Out>
-Out reference_out(fixq::int128 code, const Format& f) {
-  if constexpr (std::is_floating_point_v<Out>)
-    return fixq::to_floating<Out>(code, f.frac);
-  else
-    return static_cast<Out>(code);
-}
-
-template <class T>
-bool same(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>)
-    return std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(a) ==
-           std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(b);
-  else
-    return a == b;
-}
 
 /// Runs the kernel on x and compares every element with the reference.
 /// Returns the number of mismatches (and prints the first few).

@@ -1,6 +1,6 @@
 // Calls of quantize compiled with FIXQ_SEPARATE_KERNELS: the kernels come from
-// instantiate_kernels.cpp. Checked element by element against the scalar core.
-#include <cmath>
+// instantiate_kernels.cpp. Checked element by element against the reference of
+// the kernel tests (tests/support/kernel_reference.hpp).
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -8,23 +8,21 @@
 #include <catch2/catch.hpp>
 #include <fixq/fixq.hpp>
 
+#include "support/kernel_reference.hpp"
+
 using fixq::Format;
 using fixq::Overflow;
 using fixq::Round;
 
 namespace {
 
-/// The scalar core's value of v (Out floating) or code (Out integral).
+/// The reference's value of v (Out floating) or code (Out integral).
 template <class Out, class In>
 Out reference(In v, const Format& f, Round r, Overflow o, std::uint64_t seed, std::uint64_t index) {
   Out out{};
   fixq::dispatch_round(r, [&]<Round R>() {
     fixq::dispatch_overflow(o, [&]<Overflow O>() {
-      const fixq::int128 c = fixq::code_from_floating<R, O>(v, f, fixq::random_u32(seed, index));
-      if constexpr (std::is_floating_point_v<Out>)
-        out = fixq::to_floating<Out>(c, f.frac);
-      else
-        out = static_cast<Out>(c);
+      out = fixq_test::reference_out<Out>(fixq_test::reference_code<R, O>(v, f, fixq::random_u32(seed, index)), f);
     });
   });
   return out;
@@ -40,14 +38,6 @@ std::vector<T> inputs() {
               std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::denorm_min()})
     x.push_back(s);
   return x;
-}
-
-template <class T>
-bool same(T a, T b) {
-  if constexpr (std::is_floating_point_v<T>)
-    return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b));
-  else
-    return a == b;
 }
 
 }  // namespace
@@ -66,9 +56,9 @@ TEST_CASE("FIXQ_SEPARATE_KERNELS: quantize and quantize_codes equal the scalar c
       const Eigen::ArrayXd qd = fixq::quantize(ad, f, r, o, 7);                       // (double, double)
       for (std::size_t i = 0; i < xf.size(); ++i) {
         const auto k = static_cast<Eigen::Index>(i);
-        bad += !same(qf[k], reference<float>(xf[i], f, r, o, 7, i));
-        bad += !same(cf[k], reference<std::int8_t>(xf[i], f, r, o, 7, i));
-        bad += !same(qd[k], reference<double>(xd[i], f, r, o, 7, i));
+        bad += !fixq_test::same(qf[k], reference<float>(xf[i], f, r, o, 7, i));
+        bad += !fixq_test::same(cf[k], reference<std::int8_t>(xf[i], f, r, o, 7, i));
+        bad += !fixq_test::same(qd[k], reference<double>(xd[i], f, r, o, 7, i));
         checked += 3;
       }
     }

@@ -144,14 +144,19 @@ inline Out store_code(std::int64_t c, double lsb) {
     return static_cast<Out>(c);
 }
 
-/// The exact path for one element.
-template <Round R, Overflow O, class In, class Out>
-inline Out exact_element(In v, const Format& f, std::uint32_t u) {
-  const int128 c = code_from_floating<R, O>(v, f, u);
+/// A code of any width as Out: its value, correctly rounded, or the code itself.
+template <class Out>
+inline Out store_exact_code(int128 c, const Format& f) {
   if constexpr (std::is_floating_point_v<Out>)
     return to_floating<Out>(c, f.frac);
   else
     return static_cast<Out>(c);
+}
+
+/// The exact path for one element.
+template <Round R, Overflow O, class In, class Out>
+inline Out exact_element(In v, const Format& f, std::uint32_t u) {
+  return store_exact_code<Out>(code_from_floating<R, O>(v, f, u), f);
 }
 
 template <class In, class Out>
@@ -244,10 +249,7 @@ void chunk_double_lanes(const In* in, Out* out, std::size_t n, const SpanPlan& p
         // the exact code under O, within the plan's [lo, hi] (SaturateSymmetric's -max)
         int128 c = code_from_floating<R, O>(in[i], p.f, u);
         if constexpr (O == Overflow::Saturate) c = c < p.lo ? int128{p.lo} : (c > p.hi ? int128{p.hi} : c);
-        if constexpr (std::is_floating_point_v<Out>)
-          out[i] = to_floating<Out>(c, p.f.frac);
-        else
-          out[i] = static_cast<Out>(c);
+        out[i] = store_exact_code<Out>(c, p.f);
       }
     }
   }
@@ -393,7 +395,7 @@ void dequantize_span(const Int* codes, Out* out, std::size_t n, const Format& fm
   void fixq::quantize_span<In, Out>(const In*, Out*, std::size_t, const fixq::Format&, fixq::Round, \
                                     fixq::Overflow, std::uint64_t, std::uint64_t)
 #define FIXQ_INSTANTIATE_KERNEL(In, Out) template FIXQ_DETAIL_KERNEL_SIGNATURE(In, Out)
-#define FIXQ_DETAIL_INSTANTIATE_KERNEL(In, Out) template FIXQ_DETAIL_KERNEL_SIGNATURE(In, Out);
+#define FIXQ_DETAIL_INSTANTIATE_KERNEL(In, Out) FIXQ_INSTANTIATE_KERNEL(In, Out);
 // (the static_assert takes the caller's semicolon)
 #define FIXQ_INSTANTIATE_KERNELS() FIXQ_KERNEL_PAIRS(FIXQ_DETAIL_INSTANTIATE_KERNEL) static_assert(true)
 #if defined(FIXQ_SEPARATE_KERNELS)
