@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <fixq/kernels/quantize_span.hpp>
-#include <fixq/simd/philox.hpp>
+#include <fixq/simd/random_fill.hpp>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -100,8 +100,9 @@ void BM_fixq(benchmark::State& state) {
   set_items(state, n);
 }
 
-// The random words of Round::Stochastic alone: Philox4x32-10 into a buffer in cache.
-void BM_philox(benchmark::State& state) {
+// The random words of the double lanes' Round::Stochastic alone: ARS-7 words
+// (both streams) into a buffer in cache.
+void BM_ars_fill(benchmark::State& state) {
   const auto n = state.range(0);
   std::vector<std::uint32_t> out(static_cast<std::size_t>(n));
   std::uint64_t first = 0;
@@ -112,33 +113,37 @@ void BM_philox(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n);
-  state.SetLabel(fixq::simd::philox_isa_name());
+  state.SetLabel(fixq::simd::ars_isa_name());
 }
 
 #if defined(FIXQ_SIMD_NATIVE)
-// The Philox work of the vector Round::Stochastic lanes alone: stream 0 only, one
-// byte per element (a quarter of a word), V::philox_in_flight vectors at a time as
-// in simd/quantize_f32.hpp, stored to a buffer in L1. Items are elements: the cost
-// of the random bytes, a floor under the stochastic kernel's cost per element.
-void BM_philox_stream0(benchmark::State& state) {
+// The generator work of the vector Round::Stochastic lanes alone: stream 0 only,
+// one halfword per element, V::ars_in_flight vectors at a time as in
+// simd/quantize_f32.hpp, stored to a buffer in L1. Items are elements: the cost
+// of the random halfwords, a floor under the stochastic kernel's cost per element.
+void BM_ars_stream0(benchmark::State& state) {
   using V = fixq::simd::Native;
-  constexpr int k = V::philox_in_flight;
-  constexpr std::size_t step = static_cast<std::size_t>(k) * V::lanes;  // words per step
-  const auto n = state.range(0);
-  const V::PhiloxKeys keys(42);
-  std::vector<std::uint32_t> words(static_cast<std::size_t>(n) / 4);
-  std::uint64_t block = 0;
-  for (auto _ : state) {
-    for (std::size_t w = 0; w + step <= words.size(); w += step, block += step / 4) {
-      V::I v[k];
-      V::philox<k>(keys, block, v);
-      for (int j = 0; j < k; ++j) V::store(words.data() + w + static_cast<std::size_t>(j) * V::lanes, v[j]);
+  if constexpr (V::has_ars) {
+    constexpr int k = V::ars_in_flight;
+    constexpr std::size_t step = static_cast<std::size_t>(k) * V::lanes;  // words (2 halfwords each) per step
+    const auto n = state.range(0);
+    const V::ArsKeys keys(42);
+    std::vector<std::uint32_t> words(static_cast<std::size_t>(n) / 2);
+    std::uint64_t block = 0;
+    for (auto _ : state) {
+      for (std::size_t w = 0; w + step <= words.size(); w += step, block += step / 4) {
+        V::I v[k];
+        V::ars<k>(keys, block, v, 0);
+        for (int j = 0; j < k; ++j) V::store(words.data() + w + static_cast<std::size_t>(j) * V::lanes, v[j]);
+      }
+      benchmark::DoNotOptimize(words.data());
+      benchmark::ClobberMemory();
     }
-    benchmark::DoNotOptimize(words.data());
-    benchmark::ClobberMemory();
+    state.SetItemsProcessed(state.iterations() * n);
+    state.SetLabel(V::name);
+  } else {
+    state.SkipWithError("no AES instructions in this build");
   }
-  state.SetItemsProcessed(state.iterations() * n);
-  state.SetLabel(V::name);
 }
 #endif
 
@@ -156,9 +161,9 @@ void sizes_only(benchmark::internal::Benchmark* b) {
 
 using fixq::Round;
 BENCHMARK(BM_memcpy)->Name("memcpy")->Apply(sizes_threads);
-BENCHMARK(BM_philox)->Name("philox_fill")->Arg(4096)->UseRealTime();
+BENCHMARK(BM_ars_fill)->Name("ars_fill")->Arg(4096)->UseRealTime();
 #if defined(FIXQ_SIMD_NATIVE)
-BENCHMARK(BM_philox_stream0)->Name("philox_stream0_bytes")->Arg(16384)->UseRealTime();
+BENCHMARK(BM_ars_stream0)->Name("ars_stream0_halves")->Arg(16384)->UseRealTime();
 #endif
 BENCHMARK(BM_naive<float>)->Name("naive_nearbyint/f32")->Apply(sizes_only);
 BENCHMARK(BM_naive<std::int8_t>)->Name("naive_nearbyint/i8")->Apply(sizes_only);

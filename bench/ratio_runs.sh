@@ -2,7 +2,7 @@
 # Stochastic against NearestEven, measured in the same process, N times.
 # usage: bench/ratio_runs.sh BENCH_KERNELS_BINARY [RUNS=3]
 # Each run executes the one-thread NearestEven and Stochastic benchmarks (f32 and i8
-# output, 256 KiB and 64 MiB) and philox_stream0_bytes, 3 repetitions each, and prints
+# output, 256 KiB and 64 MiB) and ars_stream0_halves, 3 repetitions each, and prints
 # the medians and the ratio Stochastic / NearestEven of that run. On a shared host,
 # where memory bandwidth drifts between minutes, ratios within one run are the figure
 # to compare (bench/RESULTS.md).
@@ -10,7 +10,7 @@ set -euo pipefail
 bin=${1:?usage: bench/ratio_runs.sh BENCH_KERNELS_BINARY [RUNS]}
 runs=${2:-3}
 for _ in $(seq "$runs"); do
-  "$bin" --benchmark_filter='fixq/(NearestEven|Stochastic)/(f32|i8)/n:(65536|16777216)/threads:1|philox_stream0' \
+  "$bin" --benchmark_filter='fixq/(NearestEven|Stochastic)/(f32|i8)/n:(65536|16777216)/threads:1|ars_stream0' \
     --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=json 2>/dev/null |
     python3 -c '
 import json, sys
@@ -22,6 +22,6 @@ for t in ("f32", "i8"):
         ne = d["fixq/NearestEven/%s/n:%s/threads:1" % (t, n)]
         st = d["fixq/Stochastic/%s/n:%s/threads:1" % (t, n)]
         out.append("%s %s NE %.2f St %.2f = %.2fx" % (t, size, ne, st, st / ne))
-p = [v for k, v in d.items() if k.startswith("philox_stream0")]
-print(" | ".join(out) + (" | philox_stream0 %.2f" % p[0] if p else ""))'
+p = [v for k, v in d.items() if k.startswith("ars_stream0")]
+print(" | ".join(out) + (" | ars_stream0 %.2f" % p[0] if p else ""))'
 done

@@ -35,10 +35,10 @@ def main():
     print(f"host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} CPUs, "
           f"{context.get('mhz_per_cpu', '?')} MHz, date {context.get('date', '?')}")
     for name, rate in rates.items():
-        if name.startswith("philox_fill"):
-            print(f"philox_fill ({label.get(name, '?')}): {rate / 1e9:.2f} G words/s")
-        if name.startswith("philox_stream0_bytes"):
-            print(f"philox_stream0_bytes ({label.get(name, '?')}): {rate / 1e9:.2f} G elem/s")
+        if name.startswith("ars_fill"):
+            print(f"ars_fill ({label.get(name, '?')}): {rate / 1e9:.2f} G words/s")
+        if name.startswith("ars_stream0_halves"):
+            print(f"ars_stream0_halves ({label.get(name, '?')}): {rate / 1e9:.2f} G elem/s")
     sizes = {"65536": "256 KiB", "16777216": "64 MiB"}
     print()
     print("| kernel | size | threads | G elem/s | vs memcpy | vs naive | vs NearestEven |")

@@ -11,6 +11,6 @@
 #include <fixq/kernels/quantize.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/kernels/stats.hpp>
-#include <fixq/simd/philox.hpp>
+#include <fixq/simd/random_fill.hpp>
 
 #endif  // FIXQ_FIXQ_HPP

@@ -323,7 +323,7 @@ double fraction_up(const A& a, const B& b, long n, std::uint64_t seed, i128 down
 TEST_CASE("divide: Stochastic rounds up in the right proportion", "[divide][stochastic]") {
   // With U uniform, the probability of rounding x = q + f up is
   //   P(floor(f * 2^32) + U >= 2^32) = floor(f * 2^32) / 2^32.
-  // The draws are Philox words, modelled as independent uniform draws. With n
+  // The draws are ARS words, modelled as independent uniform draws. With n
   // draws, Hoeffding's inequality bounds P(|observed - p| >= t) <= 2 exp(-2 n t^2);
   // for n = 400000 and t = 0.006 that is 2 exp(-28.8) < 1e-12, so a correct
   // implementation fails this test with probability below 1e-9 for a random seed

@@ -1,12 +1,13 @@
-// The vector float lanes and the vectorized Philox fill against the scalar core.
+// The vector float lanes and the vectorized ARS fill against the scalar core.
 //
-// This file is compiled three times (tests/simd/CMakeLists.txt): with the build's
-// flags (-march=native: AVX-512 on the CI machine), for AVX2 (-march=haswell) and for
-// baseline x86-64 (the portable float loops; Philox in SSE2). Each build tests
-// the code its ISA selects:
+// This file is compiled four times (tests/simd/CMakeLists.txt): with the build's
+// flags (-march=native: AVX-512 with VAES on the CI machine), for AVX2 with AES-NI
+// (-march=haswell -maes), and for baseline x86-64 with and without AES-NI (the
+// portable float loops; ARS from AESENC or from the table-driven round). Each
+// build tests the code its ISA selects:
 //  - fixq::simd::quantize_f32<Native, R, O, Out> (simd/quantize_f32.hpp), or the
 //    portable detail::chunk_float_lanes of kernels/quantize_span.hpp;
-//  - fixq::simd::random_u32_fill (simd/philox.hpp).
+//  - fixq::simd::random_u32_fill (simd/random_fill.hpp).
 // The reference is the scalar core: code_from_floating<R, O>(x, f, random_u32(seed, i)),
 // itself tested against an independent big-integer reference in tests/core/.
 #include <catch2/catch.hpp>
@@ -21,7 +22,7 @@
 #include <fixq/core/random.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/simd/native.hpp>
-#include <fixq/simd/philox.hpp>
+#include <fixq/simd/random_fill.hpp>
 #include <fixq/simd/quantize_f32.hpp>
 
 using fixq::Format;
@@ -31,13 +32,15 @@ using fixq::Round;
 namespace {
 
 /// The float lanes this build selects, on n elements starting at flat index `first`.
+/// `prefetch`: the prefetching loop of Round::Stochastic (for arrays in memory).
 template <Round R, Overflow O, class Out>
 void float_lanes(const float* in, Out* out, std::size_t n, const Format& f, std::uint64_t seed,
-                 std::uint64_t first) {
+                 std::uint64_t first, bool prefetch = false) {
 #if defined(FIXQ_SIMD_NATIVE)
   fixq::simd::quantize_f32<fixq::simd::Native, R, O>(in, out, n, fixq::branch_free_plan<float, O>(f),
-                                                      static_cast<float>(f.lsb()), seed, first);
+                                                      static_cast<float>(f.lsb()), seed, first, prefetch);
 #else
+  (void)prefetch;
   std::vector<std::uint32_t> random(n + 1);
   fixq::simd::random_u32_fill(seed, first, random.data(), n);
   fixq::detail::chunk_float_lanes<R, O>(in, out, n, fixq::detail::make_plan(f, O), random.data());
@@ -95,7 +98,7 @@ template <Round R, Overflow O, class Out>
 std::size_t mismatches(const std::vector<float>& x, const std::vector<fixq::int128>& ref, const Format& f,
                        std::uint64_t seed, std::uint64_t first) {
   std::vector<Out> got(x.size());
-  float_lanes<R, O>(x.data(), got.data(), x.size(), f, seed, first);
+  float_lanes<R, O>(x.data(), got.data(), x.size(), f, seed, first, first % 2 == 1);  // both loops
   std::size_t bad = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     Out want;
@@ -117,7 +120,7 @@ std::size_t mismatches(const std::vector<float>& x, const std::vector<fixq::int1
 
 template <Round R, Overflow O>
 std::size_t check_format(const Format& f, const std::vector<float>& x, std::uint64_t seed, std::uint64_t first) {
-  // Round::Stochastic takes the vector lanes for fewer formats (codes within 2^22, frac < 119).
+  // Round::Stochastic takes the vector lanes for fewer formats (codes within 2^24).
   if (R == Round::Stochastic && !fixq::simd::stochastic_lanes_fit(f)) return 0;
   std::vector<fixq::int128> ref(x.size());
   for (std::size_t i = 0; i < x.size(); ++i)
@@ -134,11 +137,11 @@ std::size_t check_format(const Format& f, const std::vector<float>& x, std::uint
 }
 
 /// Formats the float lanes take: 0 <= frac < 127, codes within +-2^30 (Round::Stochastic:
-/// frac < 119, codes within +-(2^22 - 1); check_format skips the others).
+/// codes within +-2^24, narrow below 2^15 with frac < 111; check_format skips the others).
 std::vector<Format> lane_formats() {
   std::vector<Format> fs;
-  for (int w : {1, 2, 3, 5, 8, 12, 16, 22, 23, 24, 25, 30})
-    for (int frac : {0, 1, w - 1, w + 3, 100, 118, 119, 126})
+  for (int w : {1, 2, 3, 5, 8, 12, 15, 16, 17, 22, 23, 24, 25, 26, 30})
+    for (int frac : {0, 1, w - 1, w + 3, 100, 110, 111, 118, 119, 126})
       for (bool s : {true, false})
         if (frac >= 0 && frac < 127) fs.push_back(Format{w, frac, s});
   return fs;
@@ -153,7 +156,7 @@ TEST_CASE("float lanes equal the scalar core for every rounding, saturating mode
   std::uint64_t first = 0;
   for (const Format& f : lane_formats()) {
     const std::vector<float> x = inputs(f, gen);
-    first = (first * 7 + 13) % 1000;  // starts on and off a Philox block
+    first = (first * 7 + 13) % 1000;  // starts on and off an ARS block
     for (Round r : fixq::all_rounds) fixq::dispatch_round(r, [&]<Round R>() {
       bad += check_format<R, Overflow::Saturate>(f, x, 5, first);
       bad += check_format<R, Overflow::SaturateSymmetric>(f, x, 6, first);
@@ -172,7 +175,7 @@ TEST_CASE("float lanes: every length and start index around the vector width", "
   std::size_t bad = 0;
   std::vector<std::size_t> lengths;
   for (std::size_t n = 0; n <= 150; ++n) lengths.push_back(n);
-  for (std::size_t n : {511u, 512u, 513u, 1100u, 1600u}) lengths.push_back(n);  // Round::Stochastic steps 512 (AVX-512)
+  for (std::size_t n : {255u, 256u, 257u, 511u, 512u, 513u, 1100u, 1600u}) lengths.push_back(n);  // Round::Stochastic steps 256 (AVX-512)
   for (std::size_t n : lengths) {
     std::vector<float> x(n);
     for (auto& v : x) v = dist(gen);
@@ -186,7 +189,7 @@ TEST_CASE("float lanes: every length and start index around the vector width", "
 }
 
 TEST_CASE("random_u32_fill equals random_u32 for every start and length", "[simd][random]") {
-  INFO("ISA: " << fixq::simd::philox_isa_name());
+  INFO("ISA: " << fixq::simd::ars_isa_name());
   std::size_t bad = 0;
   for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{42}, ~std::uint64_t{0}})
     for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{1000},
@@ -200,64 +203,77 @@ TEST_CASE("random_u32_fill equals random_u32 for every start and length", "[simd
   CHECK(bad == 0);
 }
 
-TEST_CASE("Round::Stochastic: in place, and elements whose carry the second and later bytes decide", "[simd]") {
-  // The vector lanes decide from the top byte of each random word and redo the
-  // elements where the top bytes of F = frac(y) 2^32 and U sum to 0xFF. Here every
-  // element is built so that the top two bytes tie (F's top bytes are 0xFF minus
-  // U's), so the carry comes from the last two bytes: y = F / 2^32 or y = -1 + F / 2^32
-  // (exact floats: F's low byte is 0). Format {8, 4}: x = y / 16.
-  const Format f{8, 4};
+TEST_CASE("Round::Stochastic: in place, and elements whose carry the bottom halfwords decide", "[simd]") {
+  // The vector lanes decide from the top halfword b of each random word and redo
+  // the elements where the top halfword of F = frac(y) 2^32 is 0xFFFF - b. Here
+  // every element is built that way, so the carry comes from the bottom halfwords:
+  // y = F / 2^32 or y = -1 + F / 2^32 (exact floats: F's low byte is 0). Formats
+  // {8, 4} and {16, 4} take the narrow scheme, {20, 4} and {24, 4} the wide one.
   std::mt19937_64 gen(21);
-  for (std::uint64_t seed : {std::uint64_t{3}, std::uint64_t{0xABCDEF}}) {
-    const std::size_t n = 4096;
-    const std::uint64_t first = 128;
-    std::vector<float> x(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t b0 = fixq::random_byte(seed, first + i, 0), b1 = fixq::random_byte(seed, first + i, 1);
-      const std::uint32_t F = (0xFFu - b0) << 24 | (0xFFu - b1) << 16 | (static_cast<std::uint32_t>(gen()) & 0xFF00u);
-      const double y = i % 2 ? std::ldexp(static_cast<double>(F), -32) : -std::ldexp(std::ldexp(1.0, 32) - F, -32);
-      x[i] = static_cast<float>(y / 16);
-      REQUIRE(static_cast<double>(x[i]) * 16 == y);  // exact
-    }
-    std::vector<float> got(n), in_place = x;
-    float_lanes<Round::Stochastic, Overflow::Saturate>(x.data(), got.data(), n, f, seed, first);
-    float_lanes<Round::Stochastic, Overflow::Saturate>(in_place.data(), in_place.data(), n, f, seed, first);
-    std::size_t bad = 0, ups = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto want = fixq::code_from_floating<Round::Stochastic, Overflow::Saturate>(x[i], f, fixq::random_u32(seed, first + i));
-      const double v = static_cast<double>(want) / 16;
-      bad += got[i] != v;
-      bad += in_place[i] != v;
-      ups += want == (i % 2 ? 1 : 0);
-    }
-    CHECK(bad == 0);
-    // Both outcomes occur (the last two bytes really decide): about half each.
-    CHECK(ups > n / 4);
-    CHECK(ups < 3 * n / 4);
-  }
+  for (const Format& f : {Format{8, 4}, Format{16, 4}, Format{20, 4}, Format{24, 4}})
+    for (std::uint64_t seed : {std::uint64_t{3}, std::uint64_t{0xABCDEF}})
+      for (bool prefetch : {false, true}) {
+        const std::size_t n = 4096;
+        const std::uint64_t first = 128;
+        std::vector<float> x(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint32_t b = fixq::random_half(seed, first + i, 0);
+          const std::uint32_t F = (0xFFFFu - b) << 16 | (static_cast<std::uint32_t>(gen()) & 0xFF00u);
+          const double y = i % 2 ? std::ldexp(static_cast<double>(F), -32) : -std::ldexp(std::ldexp(1.0, 32) - F, -32);
+          x[i] = static_cast<float>(y / 16);
+          REQUIRE(static_cast<double>(x[i]) * 16 == y);  // exact
+        }
+        std::vector<float> got(n), in_place = x;
+        float_lanes<Round::Stochastic, Overflow::Saturate>(x.data(), got.data(), n, f, seed, first, prefetch);
+        float_lanes<Round::Stochastic, Overflow::Saturate>(in_place.data(), in_place.data(), n, f, seed, first, prefetch);
+        std::vector<std::int32_t> zero_mode(n);
+        float_lanes<Round::Stochastic, Overflow::SaturateZero>(x.data(), zero_mode.data(), n, f, seed, first, prefetch);
+        std::size_t bad = 0, ups = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          const auto want =
+              fixq::code_from_floating<Round::Stochastic, Overflow::Saturate>(x[i], f, fixq::random_u32(seed, first + i));
+          const double v = static_cast<double>(want) / 16;
+          bad += got[i] != v;
+          bad += in_place[i] != v;
+          bad += zero_mode[i] != want;  // no overflow here: SaturateZero agrees
+          ups += want == (i % 2 ? 1 : 0);
+        }
+        INFO(f.name() << " seed " << seed << " prefetch " << prefetch);
+        CHECK(bad == 0);
+        // Both outcomes occur (the bottom halfwords really decide): about half each.
+        CHECK(ups > n / 4);
+        CHECK(ups < 3 * n / 4);
+      }
 }
 
 #if defined(FIXQ_SIMD_NATIVE)
-TEST_CASE("philox_bytes_at equals random_byte for arbitrary indices and streams", "[simd][random]") {
-  // The redo pass of Round::Stochastic fetches the bytes of scattered elements with
-  // V::philox_bytes_at; every word and byte position, and indices whose block needs
-  // the high half of the counter, against the scalar generator.
+TEST_CASE("V::ars equals ars::block for any first block and stream", "[simd][random]") {
+  // The generator of the vector lanes: vector j holds blocks first + (lanes / 4) j + l
+  // in its 128-bit lanes l; checked for starts whose blocks carry into the counter's
+  // high word, against the scalar (table-driven or AES-NI) block.
   using V = fixq::simd::Native;
-  std::mt19937_64 gen(5);
-  std::size_t bad = 0;
-  for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x0123456789ABCDEF}}) {
-    const V::PhiloxKeys keys(seed);
-    for (int trial = 0; trial < 200; ++trial) {
-      std::uint64_t g[V::lanes];
-      for (std::size_t j = 0; j < V::lanes; ++j)
-        g[j] = trial % 2 ? gen() : static_cast<std::uint64_t>(64 * trial + 17 * j) % 4096;
-      for (std::uint32_t s = 0; s < 4; ++s) {
-        alignas(64) std::uint32_t got[V::lanes];
-        V::store(got, V::philox_bytes_at(keys, g, s));
-        for (std::size_t j = 0; j < V::lanes; ++j) bad += got[j] != fixq::random_byte(seed, g[j], s);
-      }
-    }
+  if constexpr (V::has_ars) {
+    std::mt19937_64 gen(5);
+    std::size_t bad = 0;
+    constexpr int n = V::ars_in_flight;
+    constexpr std::size_t blocks_per_vector = V::lanes / 4;
+    for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x0123456789ABCDEF}})
+      for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{0xFFFFFFFFull - 3}, gen(), ~std::uint64_t{0} - 100})
+        for (std::uint32_t stream : {0u, 1u}) {
+          const V::ArsKeys keys(seed);
+          V::I w[n];
+          V::ars<n>(keys, first, w, stream);
+          for (int j = 0; j < n; ++j) {
+            alignas(64) std::uint32_t got[V::lanes];
+            V::store(got, w[j]);
+            for (std::size_t l = 0; l < blocks_per_vector; ++l) {
+              const auto want = fixq::ars::block(fixq::ars::counter_of_block(first + blocks_per_vector * j + l, stream),
+                                                 fixq::ars::key_of(seed));
+              for (std::size_t t = 0; t < 4; ++t) bad += got[4 * l + t] != want[t];
+            }
+          }
+        }
+    CHECK(bad == 0);
   }
-  CHECK(bad == 0);
 }
 #endif

@@ -1,115 +1,184 @@
 // fixq/core/random.hpp - the counter-based generator behind stochastic rounding.
 //
-// Philox4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as easy
-// as 1, 2, 3", SC 2011), the generator of Random123, cuRAND, PyTorch and JAX.
-// It is a keyed bijection of a 128-bit counter: no state, so element i of a
-// tensor gets the same random word on every machine, thread count, SIMD width
-// and evaluation order.
+// ARS-7 (AES Random Stream, Salmon, Moraes, Dror, Shaw: "Parallel random numbers:
+// as easy as 1, 2, 3", SC 2011; the ars4x32 generator of Random123, at its default
+// 7 rounds): the AES round function (SubBytes, ShiftRows, MixColumns) applied to a
+// 128-bit counter, with a Weyl-sequence key schedule in place of AES's. A keyed
+// bijection of the counter with no state, so element i of a tensor gets the same
+// random word on every machine, thread count, SIMD width and evaluation order.
+// x86 computes a round in one instruction (AESENC; VAESENC does four blocks per
+// AVX-512 vector), which makes it the cheapest well-studied counter-based
+// generator there: a third of Philox4x32-10's work per random byte with AVX-512
+// (bench/RESULTS.md). ARS-5 already passes TestU01's BigCrush (the paper);
+// Random123 uses 7 for a safety margin, and so does fixq.
 //
-// fixq's convention, shared by the scalar type and the array kernels. Elements
-// form groups of 64; group g owns Philox blocks 4g .. 4g+3 of four streams
-// s = 0..3 (counter {lo32(b), hi32(b), s, 0}, key {lo32(seed), hi32(seed)}),
-// that is 16 words w_s[0..15] per stream. Element i = 64 g + 16 k + l draws
+// fixq's convention, shared by the scalar type and the array kernels: the random
+// word of element i under a 64-bit seed is
 //
-//   random_u32(seed, i) = byte k of w_0[l] << 24 | byte k of w_1[l] << 16
-//                       | byte k of w_2[l] << 8  | byte k of w_3[l]
+//   random_u32(seed, i) = H(0, i) << 16 | H(1, i)
+//   H(s, i) = halfword i mod 8 of ars::block(counter {lo32(i / 8), hi32(i / 8), s, 0},
+//                                             key {lo32(seed), hi32(seed), 0, 0})
 //
-// (byte k = bits 8k .. 8k+7). Every word is still a uniform 32-bit number, and the
-// scalar cost is unchanged (16 blocks per 64 words), but each stream holds one
-// byte of the word of every element: stochastic rounding compares the random word
-// with the bits of the value being rounded from the top, and the first byte
-// decides 255 times in 256, so the array kernels compute stream 0 only and the
-// rest for the few elements that need it (simd/quantize_f32.hpp). The rounding
-// probabilities are those of a full 32-bit word.
+// (halfword h = bits 16 h .. 16 h + 15 of the block, word 0 least significant).
+// Every word is uniform on 32 bits, and the cost is that of a 32-bit-per-element
+// generator (two blocks per 8 words), but stream 0 alone holds the top 16 bits of
+// every element's word: stochastic rounding compares the random word with the bits
+// of the value being rounded from the top, so the top halfword decides 65535
+// times in 65536 and the array kernels generate stream 0 only, in registers
+// (simd/quantize_f32.hpp). The rounding probabilities are those of the full word.
 //
-// Checked against the Random123 known-answer vectors in tests/core/random.test.cpp.
+// The block function is checked against Random123's ARS known-answer vectors in
+// tests/core/random.test.cpp. It is constexpr (a table-driven AES round); at run
+// time on x86 with AES-NI it uses the instruction.
 #ifndef FIXQ_CORE_RANDOM_HPP
 #define FIXQ_CORE_RANDOM_HPP
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+
+#if defined(__AES__) && defined(__SSE2__) && !defined(FIXQ_NO_EXPLICIT_SIMD)
+#include <wmmintrin.h>
+#define FIXQ_ARS_HAVE_AESNI 1
+#endif
 
 namespace fixq {
 
-namespace philox {
-inline constexpr std::uint32_t M0 = 0xD2511F53u;  // round multipliers
-inline constexpr std::uint32_t M1 = 0xCD9E8D57u;
-inline constexpr std::uint32_t W0 = 0x9E3779B9u;  // key schedule (Weyl) increments
-inline constexpr std::uint32_t W1 = 0xBB67AE85u;
-inline constexpr int rounds = 10;
+namespace ars {
+inline constexpr int rounds = 7;  // Random123's default for ars4x32
+// The key schedule: round r's key is the seed key plus r times these, per 64-bit half.
+inline constexpr std::uint64_t weyl_lo = 0x9E3779B97F4A7C15ull;  // golden ratio
+inline constexpr std::uint64_t weyl_hi = 0xBB67AE8584CAA73Bull;  // sqrt(3) - 1
 
-using Counter = std::array<std::uint32_t, 4>;
-using Key = std::array<std::uint32_t, 2>;
+using Block = std::array<std::uint32_t, 4>;  // 128 bits, word 0 least significant
+using Key = std::array<std::uint32_t, 4>;
 
-/// One Philox4x32-10 block: 128 random bits from (counter, key).
-constexpr Counter block(Counter c, Key k) {
-  for (int r = 0; r < rounds; ++r) {
-    if (r > 0) {
-      k[0] += W0;
-      k[1] += W1;
-    }
-    const std::uint64_t p0 = static_cast<std::uint64_t>(M0) * c[0];
-    const std::uint64_t p1 = static_cast<std::uint64_t>(M1) * c[2];
-    c = {static_cast<std::uint32_t>(p1 >> 32) ^ c[1] ^ k[0], static_cast<std::uint32_t>(p1),
-         static_cast<std::uint32_t>(p0 >> 32) ^ c[3] ^ k[1], static_cast<std::uint32_t>(p0)};
+namespace detail {
+constexpr std::uint8_t xtime(std::uint8_t a) {  // a * x in GF(2^8) mod x^8 + x^4 + x^3 + x + 1
+  return static_cast<std::uint8_t>((a << 1) ^ ((a & 0x80u) != 0 ? 0x1Bu : 0u));
+}
+constexpr std::uint8_t gf_mul(std::uint8_t a, std::uint8_t b) {
+  std::uint8_t p = 0;
+  for (; b != 0; b = static_cast<std::uint8_t>(b >> 1), a = xtime(a))
+    if ((b & 1u) != 0) p = static_cast<std::uint8_t>(p ^ a);
+  return p;
+}
+constexpr std::uint8_t rotl8(std::uint8_t a, int n) { return static_cast<std::uint8_t>((a << n) | (a >> (8 - n))); }
+/// The AES S-box (FIPS-197 5.1.1), computed: the inverse in GF(2^8) (a^254), then
+/// the affine map.
+constexpr std::array<std::uint8_t, 256> make_sbox() {
+  std::array<std::uint8_t, 256> s{};
+  for (int x = 0; x < 256; ++x) {
+    std::uint8_t inv = 1, base = static_cast<std::uint8_t>(x);
+    for (int e = 254; e != 0; e >>= 1, base = gf_mul(base, base))
+      if ((e & 1) != 0) inv = gf_mul(inv, base);
+    if (x == 0) inv = 0;
+    s[static_cast<std::size_t>(x)] =
+        static_cast<std::uint8_t>(inv ^ rotl8(inv, 1) ^ rotl8(inv, 2) ^ rotl8(inv, 3) ^ rotl8(inv, 4) ^ 0x63u);
   }
-  return c;
+  return s;
+}
+inline constexpr std::array<std::uint8_t, 256> sbox = make_sbox();
+/// SubBytes and MixColumns of one byte in row 0 of a column: {2 s, s, s, 3 s}
+/// (rows 0-3 in bytes 0-3); rows 1-3 use it rotated by 8, 16, 24 bits.
+constexpr std::array<std::uint32_t, 256> make_table() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::size_t x = 0; x < 256; ++x) {
+    const std::uint32_t v = sbox[x];
+    const std::uint32_t v2 = xtime(sbox[x]);
+    t[x] = v2 | v << 8 | v << 16 | (v2 ^ v) << 24;
+  }
+  return t;
+}
+inline constexpr std::array<std::uint32_t, 256> table = make_table();
+constexpr std::uint32_t rotl32(std::uint32_t a, int n) { return (a << n) | (a >> (32 - n)); }
+constexpr std::uint32_t byte_of(std::uint32_t w, int r) { return (w >> (8 * r)) & 0xFFu; }
+
+/// One AES encryption round (AESENC) or the last one (AESENCLAST: no MixColumns)
+/// on a state whose word c is column c, row r in byte r.
+template <bool Last>
+constexpr Block aes_round(const Block& a, const Block& k) {
+  Block out{};
+  for (int c = 0; c < 4; ++c) {
+    // ShiftRows: row r of column c comes from column c + r.
+    const std::uint32_t b0 = byte_of(a[static_cast<std::size_t>(c)], 0);
+    const std::uint32_t b1 = byte_of(a[static_cast<std::size_t>((c + 1) % 4)], 1);
+    const std::uint32_t b2 = byte_of(a[static_cast<std::size_t>((c + 2) % 4)], 2);
+    const std::uint32_t b3 = byte_of(a[static_cast<std::size_t>((c + 3) % 4)], 3);
+    std::uint32_t col;
+    if constexpr (Last)
+      col = static_cast<std::uint32_t>(sbox[b0]) | static_cast<std::uint32_t>(sbox[b1]) << 8 |
+            static_cast<std::uint32_t>(sbox[b2]) << 16 | static_cast<std::uint32_t>(sbox[b3]) << 24;
+    else
+      col = table[b0] ^ rotl32(table[b1], 8) ^ rotl32(table[b2], 16) ^ rotl32(table[b3], 24);
+    out[static_cast<std::size_t>(c)] = col ^ k[static_cast<std::size_t>(c)];
+  }
+  return out;
+}
+
+constexpr Key next_key(const Key& k) {
+  const std::uint64_t lo = (static_cast<std::uint64_t>(k[1]) << 32 | k[0]) + weyl_lo;
+  const std::uint64_t hi = (static_cast<std::uint64_t>(k[3]) << 32 | k[2]) + weyl_hi;
+  return {static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(lo >> 32), static_cast<std::uint32_t>(hi),
+          static_cast<std::uint32_t>(hi >> 32)};
+}
+
+#if defined(FIXQ_ARS_HAVE_AESNI)
+template <int R>
+inline Block block_aesni(const Block& c, const Key& k) {
+  const __m128i weyl = _mm_set_epi64x(static_cast<long long>(weyl_hi), static_cast<long long>(weyl_lo));
+  __m128i key = _mm_set_epi32(static_cast<int>(k[3]), static_cast<int>(k[2]), static_cast<int>(k[1]), static_cast<int>(k[0]));
+  __m128i v = _mm_xor_si128(_mm_set_epi32(static_cast<int>(c[3]), static_cast<int>(c[2]), static_cast<int>(c[1]), static_cast<int>(c[0])), key);
+  for (int r = 1; r < R; ++r) {
+    key = _mm_add_epi64(key, weyl);
+    v = _mm_aesenc_si128(v, key);
+  }
+  v = _mm_aesenclast_si128(v, _mm_add_epi64(key, weyl));
+  alignas(16) std::uint32_t w[4];
+  _mm_store_si128(reinterpret_cast<__m128i*>(w), v);
+  return {w[0], w[1], w[2], w[3]};
+}
+#endif
+}  // namespace detail
+
+/// One ARS-R block: 128 random bits from (counter, key). R = 7 is fixq's.
+template <int R = rounds>
+constexpr Block block(Block c, Key k) {
+  static_assert(R >= 1 && R <= 10);
+#if defined(FIXQ_ARS_HAVE_AESNI)
+  if (!std::is_constant_evaluated()) return detail::block_aesni<R>(c, k);
+#endif
+  Block v{c[0] ^ k[0], c[1] ^ k[1], c[2] ^ k[2], c[3] ^ k[3]};
+  for (int r = 1; r < R; ++r) {
+    k = detail::next_key(k);
+    v = detail::aes_round<false>(v, k);
+  }
+  return detail::aes_round<true>(v, detail::next_key(k));
 }
 
 constexpr Key key_of(std::uint64_t seed) {
-  return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  return {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), 0, 0};
 }
-constexpr Counter counter_of_block(std::uint64_t block_index, std::uint32_t stream = 0) {
-  return {static_cast<std::uint32_t>(block_index), static_cast<std::uint32_t>(block_index >> 32), stream,
-          0};
+constexpr Block counter_of_block(std::uint64_t block_index, std::uint32_t stream) {
+  return {static_cast<std::uint32_t>(block_index), static_cast<std::uint32_t>(block_index >> 32), stream, 0};
 }
+inline constexpr int streams = 2;            // stream 0: the top halfword of every word; 1: the bottom
+inline constexpr int halves_per_block = 8;   // elements per block
+/// Halfword h (0-7) of a block.
+constexpr std::uint32_t halfword(const Block& b, int h) {
+  return (b[static_cast<std::size_t>(h / 2)] >> (16 * (h % 2))) & 0xFFFFu;
+}
+}  // namespace ars
 
-inline constexpr int streams = 4;       // one byte of every random word each
-inline constexpr int group_size = 64;   // elements per group
-inline constexpr int group_words = 16;  // words per stream and group (4 blocks)
-
-/// The 16 words of one stream for group g: w[4 j + t] = word t of block 4 g + j.
-constexpr std::array<std::uint32_t, group_words> group_stream_words(std::uint64_t seed, std::uint64_t g,
-                                                                    std::uint32_t stream) {
-  std::array<std::uint32_t, group_words> w{};
-  for (int j = 0; j < 4; ++j) {
-    const Counter b = block(counter_of_block(4 * g + static_cast<std::uint64_t>(j), stream), key_of(seed));
-    for (int t = 0; t < 4; ++t) w[static_cast<std::size_t>(4 * j + t)] = b[static_cast<std::size_t>(t)];
-  }
-  return w;
+/// Halfword `stream` of random_u32(seed, index): 0 the top 16 bits, 1 the bottom.
+constexpr std::uint32_t random_half(std::uint64_t seed, std::uint64_t index, std::uint32_t stream) {
+  return ars::halfword(ars::block(ars::counter_of_block(index / 8, stream), ars::key_of(seed)), static_cast<int>(index % 8));
 }
 
-/// Where the bytes of element `index` live: word `word` of block `block` (of every
-/// stream), bits `shift` .. `shift` + 7.
-struct BytePosition {
-  std::uint64_t block;
-  int word, shift;
-};
-constexpr BytePosition byte_position(std::uint64_t index) {
-  const int e = static_cast<int>(index % group_size), l = e % 16;
-  return {4 * (index / group_size) + static_cast<std::uint64_t>(l / 4), l % 4, 8 * (e / 16)};
-}
-
-/// Byte k of each of w_0[l] .. w_3[l], most significant first: the word of element 16 k + l.
-constexpr std::uint32_t compose_word(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2, std::uint32_t w3,
-                                     int k) {
-  const int sh = 8 * k;
-  return ((w0 >> sh) & 0xFFu) << 24 | ((w1 >> sh) & 0xFFu) << 16 | ((w2 >> sh) & 0xFFu) << 8 | ((w3 >> sh) & 0xFFu);
-}
-}  // namespace philox
-
-/// Byte `stream` (0 = most significant) of random_u32(seed, index): one Philox block.
-constexpr std::uint32_t random_byte(std::uint64_t seed, std::uint64_t index, std::uint32_t stream) {
-  const philox::BytePosition at = philox::byte_position(index);
-  const philox::Counter b = philox::block(philox::counter_of_block(at.block, stream), philox::key_of(seed));
-  return (b[static_cast<std::size_t>(at.word)] >> at.shift) & 0xFFu;
-}
-
-/// The random 32-bit word of element `index` under `seed` (four Philox blocks).
+/// The random 32-bit word of element `index` under `seed` (two ARS blocks).
 constexpr std::uint32_t random_u32(std::uint64_t seed, std::uint64_t index) {
-  return random_byte(seed, index, 0) << 24 | random_byte(seed, index, 1) << 16 | random_byte(seed, index, 2) << 8 |
-         random_byte(seed, index, 3);
+  return random_half(seed, index, 0) << 16 | random_half(seed, index, 1);
 }
 
 /// A sequential view of the same numbers: draw k returns random_u32(seed, start + k).
@@ -122,16 +191,17 @@ class RandomStream {
       : seed_(seed), index_(start_index) {}
 
   constexpr std::uint32_t next() {
-    const std::uint64_t g = index_ / philox::group_size;
-    if (!cached_ || g != group_) {  // 16 Philox blocks per 64 draws
-      for (std::uint32_t s = 0; s < philox::streams; ++s) words_[s] = philox::group_stream_words(seed_, g, s);
-      group_ = g;
+    const std::uint64_t b = index_ / ars::halves_per_block;
+    if (!cached_ || b != block_) {  // two blocks per 8 draws
+      const ars::Key key = ars::key_of(seed_);
+      high_ = ars::block(ars::counter_of_block(b, 0), key);
+      low_ = ars::block(ars::counter_of_block(b, 1), key);
+      block_ = b;
       cached_ = true;
     }
-    const int e = static_cast<int>(index_ % philox::group_size);
-    const auto l = static_cast<std::size_t>(e % 16);
+    const int h = static_cast<int>(index_ % ars::halves_per_block);
     ++index_;
-    return philox::compose_word(words_[0][l], words_[1][l], words_[2][l], words_[3][l], e / 16);
+    return ars::halfword(high_, h) << 16 | ars::halfword(low_, h);
   }
   constexpr std::uint32_t operator()() { return next(); }
 
@@ -142,8 +212,8 @@ class RandomStream {
  private:
   std::uint64_t seed_;
   std::uint64_t index_;
-  std::uint64_t group_ = 0;
-  std::array<std::array<std::uint32_t, philox::group_words>, philox::streams> words_{};
+  std::uint64_t block_ = 0;
+  ars::Block high_{}, low_{};
   bool cached_ = false;
 };
 

@@ -9,13 +9,14 @@
 //  - float lanes: float input, float or integer output, a saturating mode,
 //    0 <= frac < 127 and codes within +-2^30 (+-2^24 for float output): with
 //    AVX-512 or AVX2, simd/quantize_f32.hpp in vector registers (immediate-mode
-//    rounding; for Round::Stochastic, when codes are within 2^22, the top byte
-//    of each random word generated in registers);
+//    rounding; for Round::Stochastic, when codes are within 2^24 and the target
+//    has AES instructions, the top halfword of each random word generated in
+//    registers);
 //    otherwise the branch-free float code of core/convert.hpp (code_branch_free;
 //    stochastic_to_int in double), which compilers vectorize for the target;
 //  - double lanes: codes within +-2^62 (and at most 53 bits for a floating
 //    output): the same branch-free scheme in double/int64, for every rounding
-//    (stochastic included, with Philox words from simd/philox.hpp) and every
+//    (stochastic included, with ARS words from simd/random_fill.hpp) and every
 //    overflow mode. The rare inputs it cannot do exactly (a value that
 //    underflows when scaled, |value| >= 2^62 LSBs under Wrap) are flagged and
 //    redone by the exact path;
@@ -51,7 +52,7 @@
 #include <fixq/core/rounding.hpp>
 #include <fixq/kernels/parallel.hpp>
 #include <fixq/simd/native.hpp>
-#include <fixq/simd/philox.hpp>
+#include <fixq/simd/random_fill.hpp>
 #include <fixq/simd/quantize_f32.hpp>
 
 namespace fixq {
@@ -73,10 +74,13 @@ namespace detail {
 
 inline constexpr std::size_t kChunk = 4096;  // elements per chunk (and per thread task)
 // The explicit-SIMD float lanes need no buffer of random words and pay a fixed
-// cost per call (constants, Philox keys, the stochastic redo pass): larger chunks
+// cost per call (constants, generator keys, the stochastic head and tail): larger chunks
 // (measured in cache, one thread: 2^12 -> 2^15 made Stochastic 12% and
 // NearestEven 7% faster). 2^15 still gives the parallel thresholds below >= 2 chunks.
 inline constexpr std::size_t kSimdChunk = std::size_t{1} << 15;
+// Arrays (input and output together) at least this large are taken to come from
+// memory rather than cache (the L3 caches of this class of machine are 16-32 MiB).
+inline constexpr std::size_t kPrefetchBytes = std::size_t{16} << 20;
 enum class Lanes { Float, Double, Exact };
 
 /// Below this many elements a call runs on one thread: an OpenMP fork/join costs
@@ -287,8 +291,12 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
                                (K == Overflow::Saturate || K == Overflow::SaturateZero);
   const ThrowLimits throw_limits(plan);  // used under Throw only
 #if defined(FIXQ_SIMD_NATIVE)
-  // explicit SIMD (simd/quantize_f32.hpp); random bytes generated in registers
-  const bool simd_lanes = float_lanes && lanes == Lanes::Float && (!stochastic || simd::stochastic_lanes_fit(f));
+  // explicit SIMD (simd/quantize_f32.hpp); random halfwords generated in registers
+  const bool simd_lanes = float_lanes && lanes == Lanes::Float &&
+                          (!stochastic || (simd::Native::has_ars && simd::stochastic_lanes_fit(f)));
+  // Round::Stochastic prefetches when the arrays come from memory (in cache the
+  // prefetch instructions only cost).
+  const bool prefetch = n * (sizeof(In) + sizeof(Out)) >= kPrefetchBytes;
 #else
   constexpr bool simd_lanes = false;
 #endif
@@ -308,7 +316,7 @@ void quantize_span_impl(const In* in, Out* out, std::size_t n, const Format& f, 
     if constexpr (float_lanes) {
       if (simd_lanes && lanes_apply) {
         simd::quantize_f32<simd::Native, R, K>(src, dst, len, float_plan(plan), static_cast<float>(plan.lsb), seed,
-                                               first_index + begin);
+                                               first_index + begin, prefetch);
         return;
       }
     }

@@ -16,13 +16,13 @@
 #include <type_traits>
 
 #include <fixq/core/random.hpp>
+#include <fixq/simd/ars_aesni.hpp>
 
 namespace fixq::simd {
 
 struct Avx2 {
   static constexpr const char* name = "AVX2";
   static constexpr int lanes = 8;
-  static constexpr int philox_in_flight = 4;  // 16 ymm registers: keep the state in registers
   using F = __m256;
   using I = __m256i;
   using M = __m256i;
@@ -79,18 +79,6 @@ struct Avx2 {
   static I floor_to_int(F a) { return _mm256_cvtps_epi32(_mm256_round_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)); }
   static I shift_right_arith(I a, unsigned n) { return _mm256_srai_epi32(a, static_cast<int>(n)); }
   static I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
-  /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.
-  static I byte_table(int k) {
-    const auto t = [k](int d) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * d + k)); };
-    return _mm256_setr_epi32(t(0), t(1), t(2), t(3), t(0), t(1), t(2), t(3));
-  }
-  /// Bytes of a picked by a table, per 128-bit lane (vpshufb; table byte 0x80: zero).
-  static I shuffle_bytes(I a, I table) { return _mm256_shuffle_epi8(a, table); }
-  /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
-  static std::uint64_t low_byte_ff(I a) {
-    const int m = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, _mm256_set1_epi8(-1)));
-    return static_cast<std::uint32_t>(m) & 0x11111111u;
-  }
   static std::uint32_t mask_bits(M m) { return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(m))); }  // bit j: lane j
   static M mask_or(M a, M b) { return _mm256_or_si256(a, b); }
   static M mask_and(M a, M b) { return _mm256_and_si256(a, b); }
@@ -119,63 +107,63 @@ struct Avx2 {
     }
   }
 
-  // ---- Philox4x32-10, two blocks per vector (layout as in vec_avx512.hpp).
-  struct PhiloxKeys {
-    I mult;
-    I round_key[philox::rounds];
-    explicit PhiloxKeys(std::uint64_t seed) {
-      const philox::Key key = philox::key_of(seed);
-      mult = _mm256_setr_epi32(static_cast<int>(philox::M0), 0, static_cast<int>(philox::M1), 0,
-                               static_cast<int>(philox::M0), 0, static_cast<int>(philox::M1), 0);
-      for (int r = 0; r < philox::rounds; ++r) {
-        const int k0 = static_cast<int>(key[0] + static_cast<std::uint32_t>(r) * philox::W0);
-        const int k1 = static_cast<int>(key[1] + static_cast<std::uint32_t>(r) * philox::W1);
-        round_key[r] = _mm256_setr_epi32(k0, 0, k1, 0, k0, 0, k1, 0);
-      }
+  // ---- ARS-7 (core/random.hpp), two blocks per vector (as in vec_avx512.hpp):
+  // VAES on ymm when the target has it, else two AESENC per vector and round.
+#if defined(FIXQ_SIMD_HAVE_AESNI)
+  static constexpr bool has_ars = true;
+#else
+  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
+#endif
+  static constexpr int ars_in_flight = 8;
+  struct ArsKeys {
+    __m128i round_key[ars::rounds + 1];
+    explicit ArsKeys(std::uint64_t seed) {
+#if defined(FIXQ_SIMD_HAVE_AESNI)
+      ars_round_keys(seed, round_key);
+#else
+      (void)seed;
+#endif
     }
   };
-  /// Round r on two blocks, one per 128-bit lane {c0, c1, c2, c3}.
-  static void philox_round(const PhiloxKeys& k, int r, I& s) {
-    const __m256i swapped = _mm256_shuffle_epi32(_mm256_mul_epu32(s, k.mult), 0x1B);  // {hi1, lo1, hi0, lo0}
-    const __m256i odd = _mm256_srli_epi64(s, 32);                                      // {c1, 0, c3, 0}
-    s = _mm256_xor_si256(_mm256_xor_si256(swapped, odd), k.round_key[r]);
-  }
-  /// out[v] = the 8 words of blocks first_block + 2 v, + 1 of a stream, v < N.
+  /// out[j] = blocks first_block + 2 j + l (128-bit lane l) of a stream, j < N:
+  /// the halfwords of the 16 elements 8 (first_block + 2 j) ... in memory order.
   template <int N>
-  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
-    I s[N];
-    for (int v = 0; v < N; ++v) {
-      const std::uint64_t b = first_block + 2 * static_cast<unsigned>(v);
-      s[v] = _mm256_setr_epi64x(static_cast<long long>(b), stream, static_cast<long long>(b + 1), stream);
-    }
-    for (int r = 0; r < philox::rounds; ++r)
-      for (int v = 0; v < N; ++v) philox_round(k, r, s[v]);
-    for (int v = 0; v < N; ++v) out[v] = s[v];
+  static void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
+#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
+    I rk[ars::rounds + 1];
+    for (int r = 0; r <= ars::rounds; ++r) rk[r] = _mm256_broadcastsi128_si256(k.round_key[r]);
+    const I lanes2 = _mm256_set_epi64x(stream, 1, stream, 0);
+    I v[N];
+    for (int j = 0; j < N; ++j)
+      v[j] = _mm256_xor_si256(_mm256_add_epi64(lanes2, _mm256_set_epi64x(0, static_cast<long long>(first_block + 2 * static_cast<unsigned>(j)), 0,
+                                                                          static_cast<long long>(first_block + 2 * static_cast<unsigned>(j)))),
+                              rk[0]);
+    for (int r = 1; r < ars::rounds; ++r)
+      for (int j = 0; j < N; ++j) v[j] = _mm256_aesenc_epi128(v[j], rk[r]);
+    for (int j = 0; j < N; ++j) out[j] = _mm256_aesenclast_epi128(v[j], rk[ars::rounds]);
+#elif defined(FIXQ_SIMD_HAVE_AESNI)
+    __m128i b[2 * N];
+    ars_blocks_aesni<2 * N>(k.round_key, first_block, stream, b);
+    for (int j = 0; j < N; ++j) out[j] = _mm256_set_m128i(b[2 * j + 1], b[2 * j]);
+#else
+    (void)k, (void)first_block, (void)out, (void)stream;
+#endif
   }
-  /// words[j] = the four words of block blocks[j] of a stream, for `lanes` (8) arbitrary block indices.
-  static void philox_at(const PhiloxKeys& k, const std::uint64_t* blocks, std::uint32_t stream,
-                        std::uint32_t (*words)[4]) {
-    I s[4];
-    for (int v = 0; v < 4; ++v)
-      s[v] = _mm256_setr_epi64x(static_cast<long long>(blocks[2 * v]), stream, static_cast<long long>(blocks[2 * v + 1]), stream);
-    for (int r = 0; r < philox::rounds; ++r)
-      for (int v = 0; v < 4; ++v) philox_round(k, r, s[v]);
-    for (int v = 0; v < 4; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(words[2 * v]), s[v]);
+  /// The halfwords 0-7 (lo) and 8-15 (hi) of a vector, zero extended to 32 bits.
+  static I halves_lo(I w) { return _mm256_cvtepu16_epi32(_mm256_castsi256_si128(w)); }
+  static I halves_hi(I w) { return _mm256_cvtepu16_epi32(_mm256_extracti128_si256(w, 1)); }
+  static I max_u16(I a, I b) { return _mm256_max_epu16(a, b); }
+  /// Whether the low halfword of some 32-bit lane is 0xFFFF.
+  static bool any_low_half_ffff(I a) {
+    return (_mm256_movemask_epi8(_mm256_cmpeq_epi16(a, _mm256_set1_epi16(-1))) & 0x33333333) != 0;
   }
-  /// Lane j: random_byte(seed, g[j], stream) for 8 arbitrary element indices g.
-  static I philox_bytes_at(const PhiloxKeys& k, const std::uint64_t* g, std::uint32_t stream) {
-    philox::BytePosition pos[8];
-    std::uint64_t blocks[8];
-    for (int j = 0; j < 8; ++j) {
-      pos[j] = philox::byte_position(g[j]);
-      blocks[j] = pos[j].block;
-    }
-    std::uint32_t words[8][4];
-    philox_at(k, blocks, stream, words);
-    alignas(32) std::uint32_t bytes[8];
-    for (int j = 0; j < 8; ++j) bytes[j] = (words[j][pos[j].word] >> pos[j].shift) & 0xFFu;
-    return _mm256_load_si256(reinterpret_cast<const __m256i*>(bytes));
+  /// The lanes whose low halfword is 0xFFFF.
+  static M low_half_ffff(I a) {
+    const I ffff = _mm256_set1_epi32(0xFFFF);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(a, ffff), ffff);
   }
+  static I shift_left(I a, unsigned n) { return _mm256_slli_epi32(a, static_cast<int>(n)); }
+  static I bit_or(I a, I b) { return _mm256_or_si256(a, b); }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
 };
 

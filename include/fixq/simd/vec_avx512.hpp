@@ -1,7 +1,7 @@
 // fixq/simd/vec_avx512.hpp - the AVX-512 vector operations fixq's kernels are written in.
 //
 // A thin layer over the intrinsics, in the spirit of gemmlowp's fixedpoint_*.h and
-// Eigen's packet math: the algorithms (simd/quantize_f32.hpp, simd/philox.hpp) are
+// Eigen's packet math: the algorithms (simd/quantize_f32.hpp, simd/random_fill.hpp) are
 // written once against this vocabulary and instantiated for each ISA (see
 // vec_avx2.hpp for the other one). Every operation here is exact and independent
 // of the MXCSR rounding mode: rounding uses immediate modes, and conversions
@@ -22,13 +22,13 @@
 #include <type_traits>
 
 #include <fixq/core/random.hpp>
+#include <fixq/simd/ars_aesni.hpp>
 
 namespace fixq::simd {
 
 struct Avx512 {
   static constexpr const char* name = "AVX-512";
   static constexpr int lanes = 16;           // float / 32-bit lanes per vector
-  static constexpr int philox_in_flight = 8;  // independent Philox vectors per step (latency hiding)
   using F = __m512;                          // 16 floats
   using I = __m512i;                         // 16 int32 / uint32
   using M = __mmask16;                       // one bit per lane
@@ -86,17 +86,6 @@ struct Avx512 {
   static I floor_to_int(F a) { return _mm512_maskz_cvt_roundps_epi32(all, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static I shift_right_arith(I a, unsigned n) { return _mm512_maskz_srai_epi32(all, a, n); }
   static I bit_and(I a, I b) { return _mm512_and_epi32(a, b); }
-  /// The shuffle_bytes table that leaves byte k of each 32-bit lane, zero extended.
-  static I byte_table(int k) {
-    const auto t = [k](int d) { return static_cast<int>(0x80808000u | static_cast<unsigned>(4 * d + k)); };
-    return _mm512_set4_epi32(t(3), t(2), t(1), t(0));
-  }
-  /// Bytes of a picked by a table, per 128-bit lane (vpshufb; table byte 0x80: zero).
-  static I shuffle_bytes(I a, I table) { return _mm512_shuffle_epi8(a, table); }
-  /// Bit 4 j set when the low byte of lane j is 0xFF (and no other bits).
-  static std::uint64_t low_byte_ff(I a) {
-    return _mm512_mask_cmpeq_epi8_mask(0x1111111111111111ull, a, _mm512_set1_epi8(-1));
-  }
   static std::uint32_t mask_bits(M m) { return m; }  // bit j: lane j
   static M mask_or(M a, M b) { return static_cast<M>(a | b); }
   static M mask_and(M a, M b) { return static_cast<M>(a & b); }
@@ -121,83 +110,65 @@ struct Avx512 {
     }
   }
 
-  // ---- Philox4x32-10 (core/random.hpp), eight blocks per pair of vectors.
-  // A 64-bit lane of vector A holds {c0, c1} of one block, the same lane of B its
-  // {c2, c3}. vpmuludq multiplies the low halves: A * M0 = {lo0, hi0} and
-  // B * M1 = {lo1, hi1} per lane. A round maps {c0, c1, c2, c3} to
-  // {hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0}: a masked three-way XOR into the
-  // high halves of the products ({lo1, hi1 ^ c1 ^ k0}) and a 32-bit rotation of
-  // each 64-bit lane. Three instructions per 16 words and round (one multiply).
-  // The lanes hold blocks 0 4 1 5 2 6 3 7 of the pair, so that unpacking the low
-  // and high 64-bit lanes of A and B gives blocks 0-3 and 4-7 with their words in
-  // memory order: the random words of 32 consecutive element indices.
-  struct PhiloxKeys {
-    I mult0, mult1;
-    std::uint32_t k0[philox::rounds], k1[philox::rounds];
-    explicit PhiloxKeys(std::uint64_t seed) {
-      const philox::Key key = philox::key_of(seed);
-      mult0 = _mm512_set1_epi64(philox::M0);
-      mult1 = _mm512_set1_epi64(philox::M1);
-      for (int r = 0; r < philox::rounds; ++r) {
-        k0[r] = key[0] + static_cast<std::uint32_t>(r) * philox::W0;
-        k1[r] = key[1] + static_cast<std::uint32_t>(r) * philox::W1;
-      }
+  // ---- ARS-7 (core/random.hpp), four blocks per vector (VAES; with AES-NI only,
+  // four AESENC per vector and round).
+#if defined(FIXQ_SIMD_HAVE_AESNI)
+  static constexpr bool has_ars = true;
+#else
+  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
+#endif
+  static constexpr int ars_in_flight = 8;  // independent vectors per call (hides the round latency)
+  struct ArsKeys {
+    __m128i round_key[ars::rounds + 1];
+    explicit ArsKeys(std::uint64_t seed) {
+#if defined(FIXQ_SIMD_HAVE_AESNI)
+      ars_round_keys(seed, round_key);
+#else
+      (void)seed;
+#endif
     }
   };
-  /// Round r on eight blocks: a = {c0, c1}, b = {c2, c3} per 64-bit lane.
-  static void philox_round(const PhiloxKeys& k, int r, I& a, I& b) {
-    constexpr __mmask16 high = 0xAAAA;
-    const I p0 = _mm512_maskz_mul_epu32(0xFF, a, k.mult0);  // {lo0, hi0}
-    const I p1 = _mm512_maskz_mul_epu32(0xFF, b, k.mult1);  // {lo1, hi1}
-    a = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p1, high, a, _mm512_set1_epi32(static_cast<int>(k.k0[r])), 0x96), 32);
-    b = _mm512_maskz_ror_epi64(0xFF, _mm512_mask_ternarylogic_epi32(p0, high, b, _mm512_set1_epi32(static_cast<int>(k.k1[r])), 0x96), 32);
-  }
-  /// out[v] = the 16 words of blocks first_block + 4 v ... + 3 of a stream, for
-  /// v < N (N vectors computed together: a round is a dependent multiply-XOR-rotate
-  /// chain, so independent vectors hide its latency). An odd N computes one
-  /// vector more than it returns.
+  /// out[j] = blocks first_block + 4 j + l (128-bit lane l) of a stream, j < N:
+  /// the top (stream 0) or bottom (stream 1) halfwords of the random words of the
+  /// 32 elements 8 (first_block + 4 j) ... in memory order.
   template <int N>
-  static void philox(const PhiloxKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream = 0) {
-    constexpr int pairs = (N + 1) / 2;
-    const __m512i order = _mm512_set_epi64(7, 3, 6, 2, 5, 1, 4, 0);
-    I a[pairs], b[pairs];
-    for (int p = 0; p < pairs; ++p) {
-      a[p] = _mm512_maskz_add_epi64(0xFF, _mm512_set1_epi64(static_cast<long long>(first_block + 8 * static_cast<unsigned>(p))), order);
-      b[p] = _mm512_set1_epi64(stream);  // {c2, c3} = {stream, 0}
-    }
-    for (int r = 0; r < philox::rounds; ++r)
-      for (int p = 0; p < pairs; ++p) philox_round(k, r, a[p], b[p]);
-    for (int p = 0; p < pairs; ++p) {
-      out[2 * p] = _mm512_maskz_unpacklo_epi64(0xFF, a[p], b[p]);
-      if (2 * p + 1 < N) out[2 * p + 1] = _mm512_maskz_unpackhi_epi64(0xFF, a[p], b[p]);
-    }
+  static void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
+#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
+    I rk[ars::rounds + 1];
+    for (int r = 0; r <= ars::rounds; ++r) rk[r] = _mm512_maskz_broadcast_i32x4(all, k.round_key[r]);
+    const I lanes4 = _mm512_set_epi64(stream, 3, stream, 2, stream, 1, stream, 0);
+    I v[N];
+    for (int j = 0; j < N; ++j)
+      v[j] = _mm512_xor_si512(
+          _mm512_add_epi64(lanes4, _mm512_maskz_set1_epi64(0x55, static_cast<long long>(first_block + 4 * static_cast<unsigned>(j)))),
+          rk[0]);
+    for (int r = 1; r < ars::rounds; ++r)
+      for (int j = 0; j < N; ++j) v[j] = _mm512_aesenc_epi128(v[j], rk[r]);
+    for (int j = 0; j < N; ++j) out[j] = _mm512_aesenclast_epi128(v[j], rk[ars::rounds]);
+#elif defined(FIXQ_SIMD_HAVE_AESNI)
+    __m128i b[4 * N];
+    ars_blocks_aesni<4 * N>(k.round_key, first_block, stream, b);
+    for (int j = 0; j < N; ++j)
+      out[j] = _mm512_maskz_inserti32x4(all, _mm512_maskz_inserti32x4(all, _mm512_maskz_inserti32x4(all, _mm512_zextsi128_si512(b[4 * j]), b[4 * j + 1], 1),
+                                                                  b[4 * j + 2], 2),
+                                        b[4 * j + 3], 3);
+#else
+    (void)k, (void)first_block, (void)out, (void)stream;
+#endif
   }
-  /// Lane j: random_byte(seed, g[j], stream) for 16 arbitrary element indices g
-  /// (core/random.hpp), all in registers: the blocks of two vector pairs in flight,
-  /// then each lane's word and byte picked by a variable shift.
-  static I philox_bytes_at(const PhiloxKeys& k, const std::uint64_t* g, std::uint32_t stream) {
-    const I three = _mm512_set1_epi64(3);
-    const I g0 = _mm512_loadu_si512(g), g1 = _mm512_loadu_si512(g + 8);
-    // philox::byte_position: block 4 (g / 64) + (g mod 16) / 4, word g mod 4, shift 8 ((g / 16) mod 4)
-    const auto block = [&](I x) {
-      return _mm512_add_epi64(_mm512_maskz_slli_epi64(0xFF, _mm512_maskz_srli_epi64(0xFF, x, 6), 2), _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, x, 2), three));
-    };
-    I a0 = block(g0), a1 = block(g1);
-    I b0 = _mm512_set1_epi64(stream), b1 = b0;
-    for (int r = 0; r < philox::rounds; ++r) {
-      philox_round(k, r, a0, b0);
-      philox_round(k, r, a1, b1);
-    }
-    // words 0, 1 are the low and high halves of a's lane, words 2, 3 those of b's
-    const auto pick = [&](I x, I a, I b) {
-      const I word = _mm512_mask_mov_epi64(a, _mm512_test_epi64_mask(x, _mm512_set1_epi64(2)), b);
-      const I shift = _mm512_add_epi64(_mm512_maskz_slli_epi64(0xFF, _mm512_and_si512(x, _mm512_set1_epi64(1)), 5),
-                                       _mm512_maskz_slli_epi64(0xFF, _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, x, 4), three), 3));
-      return _mm512_maskz_srlv_epi64(0xFF, word, shift);
-    };
-    const I low_dwords = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    return _mm512_and_si512(_mm512_permutex2var_epi32(pick(g0, a0, b0), low_dwords, pick(g1, a1, b1)), _mm512_set1_epi32(0xFF));
+  /// The halfwords 0-15 (lo) and 16-31 (hi) of a vector, zero extended to 32 bits.
+  static I halves_lo(I w) { return _mm512_maskz_cvtepu16_epi32(all, _mm512_maskz_extracti64x4_epi64(0xF, w, 0)); }
+  static I halves_hi(I w) { return _mm512_maskz_cvtepu16_epi32(all, _mm512_maskz_extracti64x4_epi64(0xF, w, 1)); }
+  static I max_u16(I a, I b) { return _mm512_max_epu16(a, b); }
+  /// Whether the low halfword of some 32-bit lane is 0xFFFF.
+  static bool any_low_half_ffff(I a) { return _mm512_mask_cmpeq_epi16_mask(0x55555555u, a, _mm512_set1_epi16(-1)) != 0; }
+  /// The lanes whose low halfword is 0xFFFF.
+  static M low_half_ffff(I a) {
+    const I ffff = _mm512_set1_epi32(0xFFFF);
+    return _mm512_cmpeq_epi32_mask(_mm512_and_si512(a, ffff), ffff);
   }
+  static I shift_left(I a, unsigned n) { return _mm512_maskz_slli_epi32(all, a, n); }
+  static I bit_or(I a, I b) { return _mm512_or_si512(a, b); }
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
 };
 
