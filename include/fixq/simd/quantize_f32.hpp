@@ -235,15 +235,18 @@ inline std::int32_t stochastic_exact_code(float x, const BranchFreePlan<float>& 
 }
 
 /// Out-of-line and rare (one step in 256 on random fractions): the elements of a
-/// step of `count` whose top halfwords leave the carry undecided, redone from their
-/// whole random words. xs: the step's inputs; w: its stream-0 vectors.
+/// step whose top halfwords leave the carry undecided, redone from their whole
+/// random words. xs: the step's inputs (first element at first_index, a multiple of 8).
 template <class V, Overflow O, bool Narrow, class Out>
 __attribute__((noinline, cold)) void stochastic_undecided(const float* xs, Out* out, std::size_t count,
-                                                          const typename V::I* w, const F32Consts<V>& k,
+                                                          const typename V::ArsKeys& keys, const F32Consts<V>& k,
                                                           const StochasticConsts<V>& sk,
                                                           const BranchFreePlan<float>& plan, std::uint64_t seed,
                                                           std::uint64_t first_index) {
   constexpr std::size_t L = V::lanes;
+  constexpr int nw = V::ars_in_flight;
+  typename V::I w[nw];  // the step's stream-0 vectors again (not kept by the main loop: registers)
+  V::template ars<nw>(keys, first_index / 8, w, 0);
   for (std::size_t j = 0; j < count / L; ++j) {
     typename V::I sums;
     (void)f32_stochastic_codes<V, O, Narrow>(V::load(xs + L * j), j % 2 ? V::halves_hi(w[j / 2]) : V::halves_lo(w[j / 2]), k,
@@ -257,6 +260,74 @@ __attribute__((noinline, cold)) void stochastic_undecided(const float* xs, Out* 
         out[e] = static_cast<Out>(c);
     }
   }
+}
+
+/// Round::Stochastic's main loop from element i while a whole step fits; returns
+/// the next element. A step: V::ars_in_flight vectors of stream 0 (2 V::lanes
+/// halfwords each), then the 2 V::ars_in_flight element vectors they serve.
+/// Everything the loop reads is a local copy, so that it lives in registers
+/// (stores through the intrinsics' may-alias vector types would otherwise force
+/// reloads).
+template <class V, Overflow O, bool Narrow, bool Prefetch, class Out>
+std::size_t stochastic_steps(const float* const in, Out* const out, std::size_t i, const std::size_t n,
+                             const BranchFreePlan<float>& plan, const F32Consts<V>& consts,
+                             const typename V::ArsKeys& keys, const std::uint64_t seed,
+                             const std::uint64_t first_index, const bool save_x) {
+  using I = typename V::I;
+  constexpr std::size_t L = V::lanes;
+  constexpr std::size_t nw = V::ars_in_flight;  // generator vectors per step
+  constexpr std::size_t step = 2 * L * nw;      // elements per step
+  // Prefetch distance: 4096 elements, enough to cover the memory latency at the
+  // stream's bandwidth (in cache, Prefetch false, the instructions only cost).
+  constexpr std::uintptr_t ahead_in = 4096 * sizeof(float), ahead_out = 4096 * sizeof(Out);
+  const F32Consts<V> k = consts;
+  const StochasticConsts<V> sk(plan);
+  alignas(64) float saved[step];
+  constexpr int nwi = static_cast<int>(nw);
+  // With staged generators (VAES), the next step's stream-0 vectors are computed
+  // a round at a time between this step's element vectors: a burst of AES rounds
+  // would otherwise fill the FP schedulers ahead of the rounding work.
+  I next[nw];
+  if constexpr (V::has_ars_stages)
+    if (i + step <= n) V::template ars<nwi>(keys, (first_index + i) / 8, next, 0);
+  for (; i + step <= n; i += step) {
+    I w[nw];
+    if constexpr (V::has_ars_stages) {
+      for (std::size_t q = 0; q < nw; ++q) w[q] = next[q];
+      V::template ars_start<nwi>(keys, (first_index + i + step) / 8, next, 0);  // the last step's is not used
+    } else {
+      V::template ars<nwi>(keys, (first_index + i) / 8, w, 0);
+    }
+    I folded = V::zero();
+    // Element vector j of the step: halfwords 0..L-1 (even j) or L..2L-1 (odd j) of w[j / 2].
+    const auto vector_j = [&](std::size_t j, I b) {
+      const std::size_t at = i + L * j;
+      if constexpr (Prefetch) {  // one per 64-byte line (addresses formed as integers: never fault)
+        if ((L * sizeof(float) * j) % 64 == 0)
+          __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(in + at) + ahead_in), 0, 3);
+        if ((L * sizeof(Out) * j) % 64 == 0)
+          __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(out + at) + ahead_out), 1, 3);
+      }
+      const typename V::F x = V::load(in + at);
+      if (save_x) V::store(saved + L * j, x);
+      I sums;
+      const I c = f32_stochastic_codes<V, O, Narrow>(x, b, k, sk, sums);
+      folded = V::max_u16(folded, sums);
+      f32_store<V>(out + at, c, k);
+    };
+#pragma GCC unroll 16
+    for (std::size_t q = 0; q < nw; ++q) {
+      vector_j(2 * q, V::halves_lo(w[q]));
+      vector_j(2 * q + 1, V::halves_hi(w[q]));
+      if constexpr (V::has_ars_stages) {
+        static_assert(nw >= ars::rounds);
+        if (q < ars::rounds) V::template ars_stage<nwi>(keys, static_cast<int>(q) + 1, next);
+      }
+    }
+    if (V::any_low_half_ffff(folded)) [[unlikely]]
+      stochastic_undecided<V, O, Narrow>(save_x ? saved : in + i, out + i, step, keys, k, sk, plan, seed, first_index + i);
+  }
+  return i;
 }
 
 /// out[i] for i < n as documented above; element i uses random_u32(seed, first_index + i).
@@ -296,55 +367,19 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
     for (std::size_t at = 0; at < i; at += L) partial(at, std::min<std::size_t>(L, i - at), &stream);
     if constexpr (V::has_ars) {
       const typename V::ArsKeys keys(seed);
-      const StochasticConsts<V> sk(plan);
-      constexpr std::size_t nw = V::ars_in_flight;  // generator vectors per step
-      constexpr std::size_t step = 2 * L * nw;     // elements per step (each vector: 2 L halfwords)
       // Undecided elements need their inputs after the step; keep a copy when the
       // output may overwrite them.
       const std::less<const void*> before;  // a total order, even across buffers
       const bool save_x = before(out, in + n) && before(in, out + n);
-      alignas(64) float saved[step];
-      const auto steps = [&]<bool Narrow, bool Prefetch>() {
-        // Prefetch distance: 4096 elements, enough to cover the memory latency at
-        // the stream's bandwidth; in cache (Prefetch false) the instructions only cost.
-        constexpr std::uintptr_t ahead_in = 4096 * sizeof(float), ahead_out = 4096 * sizeof(Out);
-        for (; i + step <= n; i += step) {
-          I w[nw];
-          V::template ars<static_cast<int>(nw)>(keys, (first_index + i) / 8, w, 0);
-          I folded = V::zero();
-          // Element vector j of the step: halfwords 0..L-1 (even j) or L..2L-1 (odd j) of w[j / 2].
-          const auto vector_j = [&](std::size_t j, I b) {
-            const std::size_t at = i + L * j;
-            if constexpr (Prefetch) {  // one per 64-byte line (addresses formed as integers: never fault)
-              if ((L * sizeof(float) * j) % 64 == 0)
-                __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(in + at) + ahead_in), 0, 3);
-              if ((L * sizeof(Out) * j) % 64 == 0)
-                __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(out + at) + ahead_out), 1, 3);
-            }
-            const typename V::F x = V::load(in + at);
-            if (save_x) V::store(saved + L * j, x);
-            I sums;
-            const I c = f32_stochastic_codes<V, O, Narrow>(x, b, k, sk, sums);
-            folded = V::max_u16(folded, sums);
-            f32_store<V>(out + at, c, k);
-          };
-          for (std::size_t q = 0; q < nw; ++q) {
-            vector_j(2 * q, V::halves_lo(w[q]));
-            vector_j(2 * q + 1, V::halves_hi(w[q]));
-          }
-          if (V::any_low_half_ffff(folded)) [[unlikely]]
-            stochastic_undecided<V, O, Narrow>(save_x ? saved : in + i, out + i, step, w, k, sk, plan, seed, first_index + i);
-        }
-      };
       const bool narrow = stochastic_narrow<O>(plan);
       if (narrow && prefetch)
-        steps.template operator()<true, true>();
+        i = stochastic_steps<V, O, true, true>(in, out, i, n, plan, k, keys, seed, first_index, save_x);
       else if (narrow)
-        steps.template operator()<true, false>();
+        i = stochastic_steps<V, O, true, false>(in, out, i, n, plan, k, keys, seed, first_index, save_x);
       else if (prefetch)
-        steps.template operator()<false, true>();
+        i = stochastic_steps<V, O, false, true>(in, out, i, n, plan, k, keys, seed, first_index, save_x);
       else
-        steps.template operator()<false, false>();
+        i = stochastic_steps<V, O, false, false>(in, out, i, n, plan, k, keys, seed, first_index, save_x);
     }
     stream = RandomStream(seed, first_index + i);
     for (std::size_t at = i; at < n; at += L) partial(at, std::min<std::size_t>(L, n - at), &stream);

@@ -115,6 +115,7 @@ struct Avx2 {
   static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
 #endif
   static constexpr int ars_in_flight = 8;
+  static constexpr bool has_ars_stages = false;  // (the AVX-512 kernel interleaves; here ars<N> runs whole)
   struct ArsKeys {
     __m128i round_key[ars::rounds + 1];
     explicit ArsKeys(std::uint64_t seed) {
@@ -128,7 +129,7 @@ struct Avx2 {
   /// out[j] = blocks first_block + 2 j + l (128-bit lane l) of a stream, j < N:
   /// the halfwords of the 16 elements 8 (first_block + 2 j) ... in memory order.
   template <int N>
-  static void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
+  [[gnu::always_inline]] static inline void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
 #if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
     I rk[ars::rounds + 1];
     for (int r = 0; r <= ars::rounds; ++r) rk[r] = _mm256_broadcastsi128_si256(k.round_key[r]);

@@ -120,31 +120,47 @@ struct Avx512 {
   static constexpr int ars_in_flight = 8;  // independent vectors per call (hides the round latency)
   struct ArsKeys {
     __m128i round_key[ars::rounds + 1];
+    I round_key4[ars::rounds + 1];  // each broadcast to the four 128-bit lanes
     explicit ArsKeys(std::uint64_t seed) {
 #if defined(FIXQ_SIMD_HAVE_AESNI)
       ars_round_keys(seed, round_key);
+      for (int r = 0; r <= ars::rounds; ++r) round_key4[r] = _mm512_maskz_broadcast_i32x4(all, round_key[r]);
 #else
       (void)seed;
+      for (I& r : round_key4) r = _mm512_setzero_si512();
 #endif
     }
   };
+#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
+  /// ars<N> in stages, to interleave with other work: ars_start makes the counters
+  /// and adds the first key, ars_stage(s) for s = 1 .. rounds does round s.
+  static constexpr bool has_ars_stages = true;
+  template <int N>
+  [[gnu::always_inline]] static inline void ars_start(const ArsKeys& k, std::uint64_t first_block, I* v, std::uint32_t stream) {
+    const I lanes4 = _mm512_set_epi64(stream, 3, stream, 2, stream, 1, stream, 0);
+    for (int j = 0; j < N; ++j)
+      v[j] = _mm512_xor_si512(
+          _mm512_add_epi64(lanes4, _mm512_maskz_set1_epi64(0x55, static_cast<long long>(first_block + 4 * static_cast<unsigned>(j)))),
+          k.round_key4[0]);
+  }
+  template <int N>
+  [[gnu::always_inline]] static inline void ars_stage(const ArsKeys& k, int s, I* v) {
+    if (s < ars::rounds)
+      for (int j = 0; j < N; ++j) v[j] = _mm512_aesenc_epi128(v[j], k.round_key4[s]);
+    else
+      for (int j = 0; j < N; ++j) v[j] = _mm512_aesenclast_epi128(v[j], k.round_key4[s]);
+  }
+#else
+  static constexpr bool has_ars_stages = false;
+#endif
   /// out[j] = blocks first_block + 4 j + l (128-bit lane l) of a stream, j < N:
   /// the top (stream 0) or bottom (stream 1) halfwords of the random words of the
   /// 32 elements 8 (first_block + 4 j) ... in memory order.
   template <int N>
-  static void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
+  [[gnu::always_inline]] static inline void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
 #if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
-    I rk[ars::rounds + 1];
-    for (int r = 0; r <= ars::rounds; ++r) rk[r] = _mm512_maskz_broadcast_i32x4(all, k.round_key[r]);
-    const I lanes4 = _mm512_set_epi64(stream, 3, stream, 2, stream, 1, stream, 0);
-    I v[N];
-    for (int j = 0; j < N; ++j)
-      v[j] = _mm512_xor_si512(
-          _mm512_add_epi64(lanes4, _mm512_maskz_set1_epi64(0x55, static_cast<long long>(first_block + 4 * static_cast<unsigned>(j)))),
-          rk[0]);
-    for (int r = 1; r < ars::rounds; ++r)
-      for (int j = 0; j < N; ++j) v[j] = _mm512_aesenc_epi128(v[j], rk[r]);
-    for (int j = 0; j < N; ++j) out[j] = _mm512_aesenclast_epi128(v[j], rk[ars::rounds]);
+    ars_start<N>(k, first_block, out, stream);
+    for (int r = 1; r <= ars::rounds; ++r) ars_stage<N>(k, r, out);
 #elif defined(FIXQ_SIMD_HAVE_AESNI)
     __m128i b[4 * N];
     ars_blocks_aesni<4 * N>(k.round_key, first_block, stream, b);
