@@ -176,6 +176,22 @@ TEST_CASE("lengths that are not multiples of the SIMD width or of a chunk", "[ke
   CHECK(bad == 0);
 }
 
+// Arrays of 16 MiB and more (input and output) take the prefetching loop of the
+// stochastic float lanes (kPrefetchBytes); compared element by element as well.
+TEST_CASE("arrays large enough to come from memory", "[kernels]") {
+  std::mt19937 gen(5);
+  std::normal_distribution<float> dist(0.0f, 6.0f);
+  std::vector<float> x(3500001);
+  for (auto& v : x) v = dist(gen);
+  std::size_t bad = 0;
+  for (const Format& f : {Format{8, 4}, Format{20, 8}}) {  // the narrow and the wide scheme
+    bad += mismatches<float, float>(x, f, Round::Stochastic, Overflow::Saturate, 31);
+    bad += mismatches<float, std::int32_t>(x, f, Round::Stochastic, Overflow::SaturateSymmetric, 32, 5);
+  }
+  bad += mismatches<float, std::int8_t>(x, Format{8, 4}, Round::Stochastic, Overflow::Saturate, 33, 3);
+  CHECK(bad == 0);
+}
+
 namespace {
 /// quantize_span of x into Out on one thread and on two threads.
 template <class Out, class In>

@@ -29,7 +29,7 @@
 //
 // The block function is checked against Random123's ARS known-answer vectors in
 // tests/core/random.test.cpp. It is constexpr (a table-driven AES round); at run
-// time on x86 with AES-NI it uses the instruction.
+// time on x86 with AES-NI it uses the instruction (see FIXQ_AES_TARGET below).
 #ifndef FIXQ_CORE_RANDOM_HPP
 #define FIXQ_CORE_RANDOM_HPP
 
@@ -38,9 +38,21 @@
 #include <cstdint>
 #include <type_traits>
 
-#if defined(__AES__) && defined(__SSE2__) && !defined(FIXQ_NO_EXPLICIT_SIMD)
-#include <wmmintrin.h>
+// AES-NI: used directly when the target has it (-maes, -march=native ...); on other
+// x86-64 targets with GCC or Clang (e.g. plain -march=x86-64, what distributions
+// build with), through functions compiled for it and chosen at run time when the
+// CPU has it (every x86-64 CPU since 2010 does); else the table-driven round.
+#if defined(__SSE2__) && !defined(FIXQ_NO_EXPLICIT_SIMD)
+#if defined(__AES__)
 #define FIXQ_ARS_HAVE_AESNI 1
+#define FIXQ_AES_TARGET
+#elif (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FIXQ_ARS_RUNTIME_AESNI 1
+#define FIXQ_AES_TARGET __attribute__((target("aes")))
+#endif
+#endif
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+#include <wmmintrin.h>
 #endif
 
 namespace fixq {
@@ -124,9 +136,21 @@ constexpr Key next_key(const Key& k) {
           static_cast<std::uint32_t>(hi >> 32)};
 }
 
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+/// Whether block_aesni may run: always with FIXQ_ARS_HAVE_AESNI, else when the CPU has AES-NI.
+inline bool aesni_usable() {
 #if defined(FIXQ_ARS_HAVE_AESNI)
+  return true;
+#else
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("aes") != 0;
+  }();
+  return has;
+#endif
+}
 template <int R>
-inline Block block_aesni(const Block& c, const Key& k) {
+FIXQ_AES_TARGET inline Block block_aesni(const Block& c, const Key& k) {
   const __m128i weyl = _mm_set_epi64x(static_cast<long long>(weyl_hi), static_cast<long long>(weyl_lo));
   __m128i key = _mm_set_epi32(static_cast<int>(k[3]), static_cast<int>(k[2]), static_cast<int>(k[1]), static_cast<int>(k[0]));
   __m128i v = _mm_xor_si128(_mm_set_epi32(static_cast<int>(c[3]), static_cast<int>(c[2]), static_cast<int>(c[1]), static_cast<int>(c[0])), key);
@@ -146,8 +170,8 @@ inline Block block_aesni(const Block& c, const Key& k) {
 template <int R = rounds>
 constexpr Block block(Block c, Key k) {
   static_assert(R >= 1 && R <= 10);
-#if defined(FIXQ_ARS_HAVE_AESNI)
-  if (!std::is_constant_evaluated()) return detail::block_aesni<R>(c, k);
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+  if (!std::is_constant_evaluated() && detail::aesni_usable()) return detail::block_aesni<R>(c, k);
 #endif
   Block v{c[0] ^ k[0], c[1] ^ k[1], c[2] ^ k[2], c[3] ^ k[3]};
   for (int r = 1; r < R; ++r) {

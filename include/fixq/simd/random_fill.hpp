@@ -42,9 +42,11 @@ void ars_words(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out
     }
   }
 }
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
-/// The same with AES-NI and SSE2, 8 blocks in flight.
-inline void ars_words_aesni(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out, std::size_t blocks) {
+#endif
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+/// The same with AES-NI and SSE2, 8 blocks in flight (compiled for AES-NI; called
+/// when ars::detail::aesni_usable()).
+FIXQ_AES_TARGET inline void ars_words_aesni(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out, std::size_t blocks) {
   constexpr int n = 8;
   __m128i round_key[ars::rounds + 1];
   ars_round_keys(seed, round_key);
@@ -64,9 +66,10 @@ inline void ars_words_aesni(std::uint64_t seed, std::uint64_t first_block, std::
 /// Blocks per step of the vector path (0: scalar only).
 inline constexpr std::size_t fill_step_blocks() {
 #if defined(FIXQ_SIMD_NATIVE)
-  return Native::has_ars ? static_cast<std::size_t>(Native::ars_in_flight) * (2 * Native::lanes / 8) : 0;
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
-  return 8;
+  if (Native::has_ars) return static_cast<std::size_t>(Native::ars_in_flight) * (2 * Native::lanes / 8);
+#endif
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+  return 8;  // ars_words_aesni
 #else
   return 0;
 #endif
@@ -75,16 +78,20 @@ inline constexpr std::size_t fill_step_blocks() {
 }  // namespace detail
 
 /// The instruction set random_u32_fill uses.
-inline constexpr const char* ars_isa_name() {
+inline const char* ars_isa_name() {
 #if defined(FIXQ_SIMD_NATIVE)
-  if (!Native::has_ars) return "portable";
+  if (Native::has_ars) {
 #if defined(__VAES__)
-  return Native::lanes == 16 ? "AVX-512 VAES" : "AVX2 VAES";
+    return Native::lanes == 16 ? "AVX-512 VAES" : "AVX2 VAES";
 #else
-  return Native::lanes == 16 ? "AVX-512 + AES-NI" : "AVX2 + AES-NI";
+    return Native::lanes == 16 ? "AVX-512 + AES-NI" : "AVX2 + AES-NI";
 #endif
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
+  }
+#endif
+#if defined(FIXQ_ARS_HAVE_AESNI)
   return "AES-NI";
+#elif defined(FIXQ_ARS_RUNTIME_AESNI)
+  return ars::detail::aesni_usable() ? "AES-NI (chosen at run time)" : "portable";
 #else
   return "portable";
 #endif
@@ -104,12 +111,20 @@ inline void random_u32_fill(std::uint64_t seed, std::uint64_t first, std::uint32
     RandomStream stream(seed, first);
     for (; k < n && (first + k) % 8 != 0; ++k) out[k] = stream.next();  // to a block boundary
     const std::size_t blocks = (n - k) / 8 / step * step;
+    bool done = false;
 #if defined(FIXQ_SIMD_NATIVE)
-    detail::ars_words<Native>(seed, (first + k) / 8, out + k, blocks);
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
-    detail::ars_words_aesni(seed, (first + k) / 8, out + k, blocks);
+    if constexpr (Native::has_ars) {
+      detail::ars_words<Native>(seed, (first + k) / 8, out + k, blocks);
+      done = true;
+    }
 #endif
-    k += 8 * blocks;
+#if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
+    if (!done && ars::detail::aesni_usable()) {
+      detail::ars_words_aesni(seed, (first + k) / 8, out + k, blocks);
+      done = true;
+    }
+#endif
+    if (done) k += 8 * blocks;
   }
   RandomStream stream(seed, first + k);
   for (; k < n; ++k) out[k] = stream.next();
