@@ -86,9 +86,11 @@ enum class Lanes { Float, Double, Exact };
 /// Below this many elements a call runs on one thread: an OpenMP fork/join costs
 /// about 4 us on the 2-vCPU machine of bench/RESULTS.md, so the threshold grows
 /// with the speed of the lanes (crossovers measured there: float lanes 2^17-2^18,
-/// stochastic float lanes 2^15-2^16, double lanes 2^13-2^14).
+/// stochastic float lanes 2^16-2^17 with the ARS kernel, back-to-back calls:
+/// 11.3 G elem/s on one thread and 10.1 on two at 2^16, 11.0 and 13.9 at 2^17;
+/// double lanes 2^13-2^14).
 inline constexpr std::size_t parallel_min(Lanes lanes, bool stochastic) {
-  if (lanes == Lanes::Float) return stochastic ? std::size_t{1} << 16 : std::size_t{1} << 18;
+  if (lanes == Lanes::Float) return stochastic ? std::size_t{1} << 17 : std::size_t{1} << 18;
   return lanes == Lanes::Double ? std::size_t{1} << 14 : std::size_t{1} << 12;
 }
 
