@@ -1,10 +1,11 @@
 // The vector float lanes and the vectorized ARS fill against the scalar core.
 //
-// This file is compiled four times (tests/simd/CMakeLists.txt): with the build's
-// flags (-march=native: AVX-512 with VAES on the CI machine), for AVX2 with AES-NI
-// (-march=haswell -maes), for baseline x86-64 (the portable float loops; ARS from
-// AESENC chosen at run time) and with FIXQ_NO_EXPLICIT_SIMD (ARS from the
-// table-driven round). Each build tests the code its ISA selects:
+// This file is compiled four to six times (tests/simd/CMakeLists.txt): with the
+// build's flags (-march=native: AVX-512 with VAES on the CI machine), for AVX2 with
+// AES-NI (-march=haswell -maes), for baseline x86-64 (the portable float loops; ARS
+// from AESENC chosen at run time), with FIXQ_NO_EXPLICIT_SIMD (ARS from the
+// table-driven round), and where the machine runs them for AVX2 with VAES and for
+// AVX-512 without VAES. Each build tests the code its ISA selects:
 //  - fixq::simd::quantize_f32<Native, R, O, Out> (simd/quantize_f32.hpp), or the
 //    portable detail::chunk_float_lanes of kernels/quantize_span.hpp;
 //  - fixq::simd::random_u32_fill (simd/random_fill.hpp).
