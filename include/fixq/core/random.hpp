@@ -8,7 +8,7 @@
 // random word on every machine, thread count, SIMD width and evaluation order.
 // x86 computes a round in one instruction (AESENC; VAESENC does four blocks per
 // AVX-512 vector), which makes it the cheapest well-studied counter-based
-// generator there: a third of Philox4x32-10's work per random byte with AVX-512
+// generator there: a quarter of Philox4x32-10's instructions per random byte with AVX-512
 // (bench/RESULTS.md). ARS-5 already passes TestU01's BigCrush (the paper);
 // Random123 uses 7 for a safety margin, and so does fixq.
 //
