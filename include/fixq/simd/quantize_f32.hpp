@@ -27,8 +27,8 @@
 //    (z + b) >> 16; wider codes (up to 2^24, "wide") compute t = trunc(y), the
 //    exact remainder r = y - t and the code t + ((floor(r 2^16) + b) >> 16). The
 //    low halfwords of the sums are folded with an unsigned max, checked once per
-//    step, and the rare steps with a 0xFFFF redo the undecided elements from the
-//    whole word (stochastic_exact_code). Elements before the first block of 8 and
+//    step, and the rare steps with a 0xFFFF are redone from whole words
+//    (stochastic_undecided). Elements before the first block of 8 and
 //    after the last step use whole words from a RandomStream (f32_codes below).
 // Preconditions (kernels/quantize_span.hpp checks them): a saturating overflow
 // mode, 0 <= frac < 127, every code within +-2^30, and for float output every code
@@ -49,6 +49,7 @@
 #include <fixq/core/format.hpp>
 #include <fixq/core/random.hpp>
 #include <fixq/simd/native.hpp>
+#include <fixq/simd/random_fill.hpp>
 
 namespace fixq::simd {
 
@@ -74,7 +75,6 @@ template <class V>
 struct F32Consts {
   typename V::F scale, limit, neg_limit, half, below_half, zero, two32, lsb;
   typename V::I lo, hi, one;
-  float lsb_value;
   F32Consts(const BranchFreePlan<float>& p, float lsb_value)
       : scale(V::set1(p.scale)),
         limit(V::set1(0x1p30f)),
@@ -86,8 +86,7 @@ struct F32Consts {
         lsb(V::set1(lsb_value)),
         lo(V::set1(static_cast<std::int32_t>(p.lo))),
         hi(V::set1(static_cast<std::int32_t>(p.hi))),
-        one(V::set1(std::int32_t{1})),
-        lsb_value(lsb_value) {}
+        one(V::set1(std::int32_t{1})) {}
 };
 
 /// The overflow mode applied to an int32 code (ok: the lanes that are not NaN).
@@ -216,50 +215,20 @@ inline typename V::I f32_stochastic_codes(typename V::F x, typename V::I b, cons
   }
 }
 
-/// The exact code of x under Round::Stochastic with the whole random word u: the
-/// scalar form of the vector lanes, for the elements their top halfwords leave
-/// undecided. y = x 2^frac is exact in double, and so is frac(y) 2^32 (y has at
-/// most 24 significant bits).
-template <Overflow O>
-inline std::int32_t stochastic_exact_code(float x, const BranchFreePlan<float>& plan, std::uint32_t u) {
-  if (x != x) return 0;
-  const double y = std::min(std::max(static_cast<double>(x) * static_cast<double>(plan.scale), -0x1p30), 0x1p30);
-  const double fl = std::floor(y);
-  const auto F = static_cast<std::uint64_t>((y - fl) * 0x1p32);  // floor(frac(y) 2^32): exact
-  auto c = static_cast<std::int32_t>(fl) + (F + u >= (std::uint64_t{1} << 32) ? 1 : 0);
-  if constexpr (O == Overflow::SaturateZero)
-    c = (c < plan.lo || c > plan.hi) ? 0 : c;
-  else
-    c = std::min(std::max(c, static_cast<std::int32_t>(plan.lo)), static_cast<std::int32_t>(plan.hi));
-  return c;
-}
-
-/// Out-of-line and rare (one step in 256 on random fractions): the elements of a
-/// step whose top halfwords leave the carry undecided, redone from their whole
-/// random words. xs: the step's inputs (first element at first_index, a multiple of 8).
-template <class V, Overflow O, bool Narrow, class Out>
+/// Out-of-line and rare (one step in 256 on random fractions): a step in which some
+/// element's top halfword leaves the carry undecided, redone from whole random
+/// words (random_fill.hpp) through the exact path f32_codes, which the head and
+/// tail of every call take too. xs: the step's `count` inputs (the first at
+/// first_index).
+template <class V, Overflow O, class Out>
 __attribute__((noinline, cold)) void stochastic_undecided(const float* xs, Out* out, std::size_t count,
-                                                          const typename V::ArsKeys& keys, const F32Consts<V>& k,
-                                                          const StochasticConsts<V>& sk,
-                                                          const BranchFreePlan<float>& plan, std::uint64_t seed,
+                                                          const F32Consts<V>& k, std::uint64_t seed,
                                                           std::uint64_t first_index) {
   constexpr std::size_t L = V::lanes;
-  constexpr int nw = V::ars_in_flight;
-  typename V::I w[nw];  // the step's stream-0 vectors again (not kept by the main loop: registers)
-  V::template ars<nw>(keys, first_index / 8, w, 0);
-  for (std::size_t j = 0; j < count / L; ++j) {
-    typename V::I sums;
-    (void)f32_stochastic_codes<V, O, Narrow>(V::load(xs + L * j), j % 2 ? V::halves_hi(w[j / 2]) : V::halves_lo(w[j / 2]), k,
-                                             sk, sums);
-    for (std::uint32_t m = V::mask_bits(V::low_half_ffff(sums)); m != 0; m &= m - 1) {
-      const std::size_t e = L * j + static_cast<std::size_t>(std::countr_zero(m));
-      const std::int32_t c = stochastic_exact_code<O>(xs[e], plan, random_u32(seed, first_index + e));
-      if constexpr (std::is_same_v<Out, float>)
-        out[e] = static_cast<float>(c) * k.lsb_value;
-      else
-        out[e] = static_cast<Out>(c);
-    }
-  }
+  alignas(64) std::uint32_t u[2 * L * V::ars_in_flight];
+  random_u32_fill(seed, first_index, u, count);
+  for (std::size_t j = 0; j < count; j += L)
+    f32_store<V>(out + j, f32_codes<V, Round::Stochastic, O>(V::load(xs + j), V::load(u + j), k), k);
 }
 
 /// Round::Stochastic's main loop from element i while a whole step fits; returns
@@ -325,7 +294,7 @@ std::size_t stochastic_steps(const float* const in, Out* const out, std::size_t 
       }
     }
     if (V::any_low_half_ffff(folded)) [[unlikely]]
-      stochastic_undecided<V, O, Narrow>(save_x ? saved : in + i, out + i, step, keys, k, sk, plan, seed, first_index + i);
+      stochastic_undecided<V, O>(save_x ? saved : in + i, out + i, step, k, seed, first_index + i);
   }
   return i;
 }

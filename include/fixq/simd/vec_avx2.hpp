@@ -158,11 +158,6 @@ struct Avx2 {
   static bool any_low_half_ffff(I a) {
     return (_mm256_movemask_epi8(_mm256_cmpeq_epi16(a, _mm256_set1_epi16(-1))) & 0x33333333) != 0;
   }
-  /// The lanes whose low halfword is 0xFFFF.
-  static M low_half_ffff(I a) {
-    const I ffff = _mm256_set1_epi32(0xFFFF);
-    return _mm256_cmpeq_epi32(_mm256_and_si256(a, ffff), ffff);
-  }
   static I shift_left(I a, unsigned n) { return _mm256_slli_epi32(a, static_cast<int>(n)); }
   static I bit_or(I a, I b) { return _mm256_or_si256(a, b); }
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }

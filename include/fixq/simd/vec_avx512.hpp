@@ -178,11 +178,6 @@ struct Avx512 {
   static I max_u16(I a, I b) { return _mm512_max_epu16(a, b); }
   /// Whether the low halfword of some 32-bit lane is 0xFFFF.
   static bool any_low_half_ffff(I a) { return _mm512_mask_cmpeq_epi16_mask(0x55555555u, a, _mm512_set1_epi16(-1)) != 0; }
-  /// The lanes whose low halfword is 0xFFFF.
-  static M low_half_ffff(I a) {
-    const I ffff = _mm512_set1_epi32(0xFFFF);
-    return _mm512_cmpeq_epi32_mask(_mm512_and_si512(a, ffff), ffff);
-  }
   static I shift_left(I a, unsigned n) { return _mm512_maskz_slli_epi32(all, a, n); }
   static I bit_or(I a, I b) { return _mm512_or_si512(a, b); }
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
