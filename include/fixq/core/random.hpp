@@ -149,16 +149,29 @@ inline bool aesni_usable() {
   return has;
 #endif
 }
+/// The round keys of ARS-R under key k: k plus r times the Weyl increments (per
+/// 64-bit half), r = 0 .. R.
 template <int R>
-FIXQ_AES_TARGET inline Block block_aesni(const Block& c, const Key& k) {
+FIXQ_AES_TARGET inline void aesni_round_keys(const Key& k, __m128i* round_key) {
   const __m128i weyl = _mm_set_epi64x(static_cast<long long>(weyl_hi), static_cast<long long>(weyl_lo));
   __m128i key = _mm_set_epi32(static_cast<int>(k[3]), static_cast<int>(k[2]), static_cast<int>(k[1]), static_cast<int>(k[0]));
-  __m128i v = _mm_xor_si128(_mm_set_epi32(static_cast<int>(c[3]), static_cast<int>(c[2]), static_cast<int>(c[1]), static_cast<int>(c[0])), key);
-  for (int r = 1; r < R; ++r) {
-    key = _mm_add_epi64(key, weyl);
-    v = _mm_aesenc_si128(v, key);
-  }
-  v = _mm_aesenclast_si128(v, _mm_add_epi64(key, weyl));
+  for (int r = 0; r <= R; ++r, key = _mm_add_epi64(key, weyl)) round_key[r] = key;
+}
+/// ARS-R of NB counters, in place (all NB in flight: a round's latency is several
+/// cycles, its throughput one or two per cycle).
+template <int R, int NB>
+FIXQ_AES_TARGET inline void aesni_blocks(const __m128i* round_key, __m128i* v) {
+  for (int q = 0; q < NB; ++q) v[q] = _mm_xor_si128(v[q], round_key[0]);
+  for (int r = 1; r < R; ++r)
+    for (int q = 0; q < NB; ++q) v[q] = _mm_aesenc_si128(v[q], round_key[r]);
+  for (int q = 0; q < NB; ++q) v[q] = _mm_aesenclast_si128(v[q], round_key[R]);
+}
+template <int R>
+FIXQ_AES_TARGET inline Block block_aesni(const Block& c, const Key& k) {
+  __m128i round_key[R + 1];
+  aesni_round_keys<R>(k, round_key);
+  __m128i v = _mm_set_epi32(static_cast<int>(c[3]), static_cast<int>(c[2]), static_cast<int>(c[1]), static_cast<int>(c[0]));
+  aesni_blocks<R, 1>(round_key, &v);
   alignas(16) std::uint32_t w[4];
   _mm_store_si128(reinterpret_cast<__m128i*>(w), v);
   return {w[0], w[1], w[2], w[3]};

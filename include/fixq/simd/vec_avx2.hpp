@@ -109,7 +109,7 @@ struct Avx2 {
 
   // ---- ARS-7 (core/random.hpp), two blocks per vector (as in vec_avx512.hpp):
   // VAES on ymm when the target has it, else two AESENC per vector and round.
-#if defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(FIXQ_ARS_HAVE_AESNI)
   static constexpr bool has_ars = true;
 #else
   static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
@@ -118,9 +118,15 @@ struct Avx2 {
   static constexpr bool has_ars_stages = false;  // (the AVX-512 kernel interleaves; here ars<N> runs whole)
   struct ArsKeys {
     __m128i round_key[ars::rounds + 1];
+#if defined(__VAES__) && defined(FIXQ_ARS_HAVE_AESNI)
+    I round_key2[ars::rounds + 1];  // each broadcast to both 128-bit lanes
+#endif
     explicit ArsKeys(std::uint64_t seed) {
-#if defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(FIXQ_ARS_HAVE_AESNI)
       ars_round_keys(seed, round_key);
+#if defined(__VAES__)
+      for (int r = 0; r <= ars::rounds; ++r) round_key2[r] = _mm256_broadcastsi128_si256(round_key[r]);
+#endif
 #else
       (void)seed;
 #endif
@@ -130,9 +136,8 @@ struct Avx2 {
   /// the halfwords of the 16 elements 8 (first_block + 2 j) ... in memory order.
   template <int N>
   [[gnu::always_inline]] static inline void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
-#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
-    I rk[ars::rounds + 1];
-    for (int r = 0; r <= ars::rounds; ++r) rk[r] = _mm256_broadcastsi128_si256(k.round_key[r]);
+#if defined(__VAES__) && defined(FIXQ_ARS_HAVE_AESNI)
+    const I* rk = k.round_key2;
     const I lanes2 = _mm256_set_epi64x(stream, 1, stream, 0);
     I v[N];
     for (int j = 0; j < N; ++j)
@@ -142,7 +147,7 @@ struct Avx2 {
     for (int r = 1; r < ars::rounds; ++r)
       for (int j = 0; j < N; ++j) v[j] = _mm256_aesenc_epi128(v[j], rk[r]);
     for (int j = 0; j < N; ++j) out[j] = _mm256_aesenclast_epi128(v[j], rk[ars::rounds]);
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
+#elif defined(FIXQ_ARS_HAVE_AESNI)
     __m128i b[2 * N];
     ars_blocks_aesni<2 * N>(k.round_key, first_block, stream, b);
     for (int j = 0; j < N; ++j) out[j] = _mm256_set_m128i(b[2 * j + 1], b[2 * j]);

@@ -112,7 +112,7 @@ struct Avx512 {
 
   // ---- ARS-7 (core/random.hpp), four blocks per vector (VAES; with AES-NI only,
   // four AESENC per vector and round).
-#if defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(FIXQ_ARS_HAVE_AESNI)
   static constexpr bool has_ars = true;
 #else
   static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
@@ -120,18 +120,21 @@ struct Avx512 {
   static constexpr int ars_in_flight = 8;  // independent vectors per call (hides the round latency)
   struct ArsKeys {
     __m128i round_key[ars::rounds + 1];
+#if defined(__VAES__) && defined(FIXQ_ARS_HAVE_AESNI)
     I round_key4[ars::rounds + 1];  // each broadcast to the four 128-bit lanes
+#endif
     explicit ArsKeys(std::uint64_t seed) {
-#if defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(FIXQ_ARS_HAVE_AESNI)
       ars_round_keys(seed, round_key);
+#if defined(__VAES__)
       for (int r = 0; r <= ars::rounds; ++r) round_key4[r] = _mm512_maskz_broadcast_i32x4(all, round_key[r]);
+#endif
 #else
       (void)seed;
-      for (I& r : round_key4) r = _mm512_setzero_si512();
 #endif
     }
   };
-#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(__VAES__) && defined(FIXQ_ARS_HAVE_AESNI)
   /// ars<N> in stages, to interleave with other work: ars_start makes the counters
   /// and adds the first key, ars_stage(s) for s = 1 .. rounds does round s.
   static constexpr bool has_ars_stages = true;
@@ -158,10 +161,10 @@ struct Avx512 {
   /// 32 elements 8 (first_block + 4 j) ... in memory order.
   template <int N>
   [[gnu::always_inline]] static inline void ars(const ArsKeys& k, std::uint64_t first_block, I* out, std::uint32_t stream) {
-#if defined(__VAES__) && defined(FIXQ_SIMD_HAVE_AESNI)
+#if defined(__VAES__) && defined(FIXQ_ARS_HAVE_AESNI)
     ars_start<N>(k, first_block, out, stream);
     for (int r = 1; r <= ars::rounds; ++r) ars_stage<N>(k, r, out);
-#elif defined(FIXQ_SIMD_HAVE_AESNI)
+#elif defined(FIXQ_ARS_HAVE_AESNI)
     __m128i b[4 * N];
     ars_blocks_aesni<4 * N>(k.round_key, first_block, stream, b);
     for (int j = 0; j < N; ++j)
