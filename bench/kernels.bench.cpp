@@ -11,6 +11,9 @@
 #include <random>
 #include <vector>
 
+#include <Eigen/Core>
+
+#include <fixq/kernels/quantize.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/simd/random_fill.hpp>
 
@@ -92,7 +95,7 @@ void BM_fixq(benchmark::State& state) {
   const auto& in = input(static_cast<std::size_t>(n));
   std::vector<Out> out(static_cast<std::size_t>(n));
   for (auto _ : state) {
-    fixq::quantize_span(in.data(), out.data(), static_cast<std::size_t>(n), kFmt, R, fixq::Overflow::Saturate, 42);
+    fixq::quantize_span(in.data(), out.data(), static_cast<std::size_t>(n), {kFmt, R, fixq::Overflow::Saturate, 42});
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -100,29 +103,55 @@ void BM_fixq(benchmark::State& state) {
   set_items(state, n);
 }
 
-// The random words of the double lanes' Round::Stochastic alone: ARS-7 words
+// The line an Eigen user writes, y = fixq::quantize(x, spec), into an existing y
+// (one thread): the expression writes into y's storage, so it should run as
+// quantize_span does. fresh_array = true measures `ArrayXf y = quantize(...)`, a
+// new array per call (allocation and page faults at 64 MiB), for comparison.
+template <fixq::Round R, bool FreshArray>
+void BM_eigen_line(benchmark::State& state) {
+  const auto n = state.range(0);
+  fixq::set_threads(1);
+  const auto& in = input(static_cast<std::size_t>(n));
+  const Eigen::Map<const Eigen::ArrayXf> x(in.data(), n);
+  Eigen::ArrayXf y(n);
+  const fixq::QuantSpec spec{kFmt, R, fixq::Overflow::Saturate, 42};
+  for (auto _ : state) {
+    if constexpr (FreshArray) {
+      Eigen::ArrayXf fresh = fixq::quantize(x, spec);
+      benchmark::DoNotOptimize(fresh.data());
+    } else {
+      y = fixq::quantize(x, spec);
+      benchmark::DoNotOptimize(y.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  fixq::set_threads(0);
+  set_items(state, n);
+}
+
+// The random words of the double path's Round::Stochastic alone: ARS-7 words
 // (both streams) into a buffer in cache.
 void BM_ars_fill(benchmark::State& state) {
   const auto n = state.range(0);
   std::vector<std::uint32_t> out(static_cast<std::size_t>(n));
   std::uint64_t first = 0;
   for (auto _ : state) {
-    fixq::simd::random_u32_fill(42, first, out.data(), out.size());
+    fixq::detail::simd::random_u32_fill(42, first, out.data(), out.size());
     first += static_cast<std::uint64_t>(n);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(state.iterations() * n);
-  state.SetLabel(fixq::simd::ars_isa_name());
+  state.SetLabel(fixq::detail::simd::ars_isa_name());
 }
 
 #if defined(FIXQ_SIMD_NATIVE)
-// The generator work of the vector Round::Stochastic lanes alone: stream 0 only,
+// The generator work of the vector Round::Stochastic path alone: stream 0 only,
 // one halfword per element, V::ars_in_flight vectors at a time as in
 // simd/quantize_f32.hpp, stored to a buffer in L1. Items are elements: the cost
 // of the random halfwords, a floor under the stochastic kernel's cost per element.
 void BM_ars_stream0(benchmark::State& state) {
-  using V = fixq::simd::Native;
+  using V = fixq::detail::simd::Native;
   if constexpr (V::has_ars) {
     constexpr int k = V::ars_in_flight;
     constexpr std::size_t step = static_cast<std::size_t>(k) * V::lanes;  // words (2 halfwords each) per step
@@ -175,3 +204,8 @@ BENCHMARK(BM_fixq<Round::NearestEven, std::int8_t>)->Name("fixq/NearestEven/i8")
 BENCHMARK(BM_fixq<Round::Floor, std::int8_t>)->Name("fixq/Floor/i8")->Apply(sizes_threads);
 BENCHMARK(BM_fixq<Round::NearestAway, std::int8_t>)->Name("fixq/NearestAway/i8")->Apply(sizes_threads);
 BENCHMARK(BM_fixq<Round::Stochastic, std::int8_t>)->Name("fixq/Stochastic/i8")->Apply(sizes_threads);
+BENCHMARK(BM_fixq<Round::NearestOdd, float>)->Name("fixq/NearestOdd/f32")->Apply(sizes_only);
+BENCHMARK(BM_fixq<Round::NearestTiesToPosInf, float>)->Name("fixq/NearestTiesToPosInf/f32")->Apply(sizes_only);
+BENCHMARK(BM_eigen_line<Round::NearestEven, false>)->Name("eigen_assign/NearestEven/f32")->Apply(sizes_only);
+BENCHMARK(BM_eigen_line<Round::NearestEven, true>)->Name("eigen_fresh_array/NearestEven/f32")->Apply(sizes_only);
+BENCHMARK(BM_eigen_line<Round::Stochastic, false>)->Name("eigen_assign/Stochastic/f32")->Apply(sizes_only);

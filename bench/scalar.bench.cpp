@@ -1,5 +1,5 @@
 // Scalar Fixed vs hand-written code doing the same work, in one run.
-// Goal (issue 2): the Fixed type costs nothing over hand-written code
+// Goal: the Fixed type costs nothing over hand-written code
 // (time ratio <= 1.05). Results are recorded in bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 

@@ -1,5 +1,6 @@
-# Dependencies: an installed package first, else a pinned download (FetchContent).
-# A parent project that already defines a target keeps its own.
+# Dependencies: installed packages (find_package). With FIXQ_FETCH_DEPS=ON, a missing
+# one is downloaded at a pinned version instead (FetchContent). A parent project that
+# already defines a target keeps its own.
 include(FetchContent)
 
 # Header-only content (Eigen, Catch2 v2): download without running its CMakeLists
@@ -13,7 +14,11 @@ function(fixq_fetch_headers name target include_subdir)
 endfunction()
 
 if(NOT TARGET Eigen3::Eigen)
-  find_package(Eigen3 3.4 CONFIG QUIET)
+  if(FIXQ_FETCH_DEPS)
+    find_package(Eigen3 3.4 CONFIG QUIET)
+  else()
+    find_package(Eigen3 3.4 CONFIG REQUIRED)
+  endif()
   if(Eigen3_FOUND)
     message(STATUS "fixq: Eigen ${Eigen3_VERSION} from ${Eigen3_DIR}")
   else()
@@ -24,7 +29,11 @@ if(NOT TARGET Eigen3::Eigen)
 endif()
 
 if(FIXQ_BUILD_TESTS AND NOT TARGET Catch2::Catch2)
-  find_package(Catch2 2 CONFIG QUIET)
+  if(FIXQ_FETCH_DEPS)
+    find_package(Catch2 2 CONFIG QUIET)
+  else()
+    find_package(Catch2 2 CONFIG REQUIRED)
+  endif()
   if(Catch2_FOUND)
     message(STATUS "fixq: Catch2 ${Catch2_VERSION} from ${Catch2_DIR}")
   else()
@@ -35,7 +44,11 @@ if(FIXQ_BUILD_TESTS AND NOT TARGET Catch2::Catch2)
 endif()
 
 if(FIXQ_BUILD_BENCH AND NOT TARGET benchmark::benchmark_main)
-  find_package(benchmark CONFIG QUIET)
+  if(FIXQ_FETCH_DEPS)
+    find_package(benchmark CONFIG QUIET)
+  else()
+    find_package(benchmark CONFIG REQUIRED)
+  endif()
   if(benchmark_FOUND)
     message(STATUS "fixq: benchmark ${benchmark_VERSION} from ${benchmark_DIR}")
   else()

@@ -10,10 +10,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fixq_cd_root
 fixq_ensure_packages
 
-cmake_args=()
-if [[ -n ${FIXQ_DATA_DIR:-} ]]; then
-  cmake_args=(-DFIXQ_DATA_DIR="$FIXQ_DATA_DIR")
-fi
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DFIXQ_WERROR=ON "${cmake_args[@]}"
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DFIXQ_WERROR=ON
 cmake --build "$BUILD_DIR" --target "$DEMO_TARGET" -j "$(nproc)"
 "${DEMO_CMD[@]}"

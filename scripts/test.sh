@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Configure, build everything and run the whole test suite; non-zero on any failure.
+# Configure, build the tests (and the examples they run) and run the whole test suite;
+# non-zero on any failure. The benchmarks are not built here (.ci/run builds them).
 # Environment (all optional):
 #   FIXQ_BUILD_DIR    build directory (default build/release)
 #   FIXQ_CMAKE_ARGS   extra configure arguments, e.g. "-DCMAKE_BUILD_TYPE=Debug -DFIXQ_SANITIZE=ON"
 #   FIXQ_CTEST_ARGS   extra ctest arguments, e.g. "-LE slow" or "-R core_"
-#   FIXQ_DATA_DIR     data sets for the tests (mnist/, cifar-10-batches-bin/)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fixq_cd_root
@@ -14,11 +14,9 @@ build_dir=${FIXQ_BUILD_DIR:-build/release}
 jobs=$(nproc)
 read -r -a cmake_args <<<"${FIXQ_CMAKE_ARGS:-}"
 read -r -a ctest_args <<<"${FIXQ_CTEST_ARGS:-}"
-if [[ -n ${FIXQ_DATA_DIR:-} ]]; then
-  cmake_args=(-DFIXQ_DATA_DIR="$FIXQ_DATA_DIR" "${cmake_args[@]}")
-fi
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DFIXQ_BUILD_TESTS=ON -DFIXQ_WERROR=ON \
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DFIXQ_BUILD_TESTS=ON -DFIXQ_BUILD_BENCH=OFF \
+  -DFIXQ_WERROR=ON \
   "${cmake_args[@]}"
 cmake --build "$build_dir" -j "$jobs"
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "${ctest_args[@]}"

@@ -9,7 +9,7 @@
 #include <fixq/core/io.hpp>
 #include <fixq/core/limits.hpp>
 #include <fixq/core/overflow.hpp>
-#include <fixq/core/random.hpp>
 #include <fixq/core/rounding.hpp>
+#include <fixq/core/spec.hpp>
 
 #endif  // FIXQ_CORE_HPP

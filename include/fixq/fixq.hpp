@@ -5,12 +5,13 @@
 #define FIXQ_FIXQ_HPP
 
 #include <fixq/core.hpp>
+#include <fixq/core/spec.hpp>
 #include <fixq/eigen/num_traits.hpp>
 #include <fixq/kernels/frac_select.hpp>
 #include <fixq/kernels/parallel.hpp>
 #include <fixq/kernels/quantize.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/kernels/stats.hpp>
-#include <fixq/simd/random_fill.hpp>
+#include <fixq/random.hpp>
 
 #endif  // FIXQ_FIXQ_HPP

@@ -1,5 +1,5 @@
 # cmake -DCOMPILER=<c++ driver> -DSOURCE=<file.cpp> -DINCLUDE_DIR=<fixq include dir>
-#       -DEXPECT_SUCCESS=ON|OFF -P check_compile.cmake
+#       [-DEIGEN_INCLUDE_DIR=<dir>] -DEXPECT_SUCCESS=ON|OFF -P check_compile.cmake
 #
 # EXPECT_SUCCESS=ON : SOURCE must compile and must have no "// EXPECT:" line.
 # EXPECT_SUCCESS=OFF: SOURCE must fail to compile, and the compiler output must
@@ -31,8 +31,12 @@ endforeach()
 # Untranslated diagnostics, whatever the caller's locale.
 set(ENV{LC_ALL} C)
 set(ENV{LANG} C)
+set(extra_includes "")
+if(DEFINED EIGEN_INCLUDE_DIR AND NOT EIGEN_INCLUDE_DIR STREQUAL "")
+  set(extra_includes "-isystem" "${EIGEN_INCLUDE_DIR}")
+endif()
 execute_process(
-  COMMAND "${COMPILER}" -std=c++20 -fsyntax-only "-I${INCLUDE_DIR}" "${SOURCE}"
+  COMMAND "${COMPILER}" -std=c++20 -fsyntax-only "-I${INCLUDE_DIR}" ${extra_includes} "${SOURCE}"
   RESULT_VARIABLE result
   OUTPUT_VARIABLE output
   ERROR_VARIABLE output)

@@ -51,7 +51,7 @@ long long check_to_floating() {
 // Constant evaluation: the fast path for float/double is skipped there, so the
 // same conversions evaluated at compile time and at run time go through
 // different code; all must give the reference's answer. Checked both through
-// Fixed and through fixq::code_from_floating (which Fixed skips where its
+// Fixed and through fixq::detail::code_from_floating (which Fixed skips where its
 // branch-free path applies, a path taken at compile time and at run time).
 // ---------------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ constexpr std::array<std::int64_t, n_probe> codes_of(const std::array<double, n_
   for (std::size_t i = 0; i < in.size(); ++i) out[i] = Fx(in[i]).raw();
   return out;
 }
-/// The same through fixq::code_from_floating, which Fixed bypasses for some
+/// The same through fixq::detail::code_from_floating, which Fixed bypasses for some
 /// formats and modes (its branch-free path): at compile time its exact path,
 /// at run time its double fast path where that applies.
 template <Round R, Overflow O>
@@ -103,14 +103,14 @@ constexpr std::array<std::int64_t, n_probe> core_codes_of(const std::array<doubl
                                                         const fixq::Format& f) {
   std::array<std::int64_t, n_probe> out{};
   for (std::size_t i = 0; i < in.size(); ++i)
-    out[i] = static_cast<std::int64_t>(fixq::code_from_floating<R, O>(in[i], f));
+    out[i] = static_cast<std::int64_t>(fixq::detail::code_from_floating<R, O>(in[i], f));
   return out;
 }
 
-/// fixq::code_from_floating at run time (a template of the modes only).
+/// fixq::detail::code_from_floating at run time (a template of the modes only).
 template <Round R, Overflow O>
 std::int64_t core_code(double x, const fixq::Format& f) {
-  return static_cast<std::int64_t>(fixq::code_from_floating<R, O>(x, f));
+  return static_cast<std::int64_t>(fixq::detail::code_from_floating<R, O>(x, f));
 }
 
 /// The constant-evaluated codes of one mode (through Fixed and through
@@ -168,7 +168,7 @@ long long check_constant_evaluation() {
 // A few literal compile-time facts, ties included.
 static_assert(fixq::Fixed<8, 4>(0.09375).raw() == 2);   // 1.5 LSB, tie to even
 static_assert(fixq::Fixed<8, 4>(0.15625).raw() == 2);   // 2.5 LSB, tie to even
-static_assert(fixq::Fixed<8, 4, Round::NearestUp>(-0.09375).raw() == -1);
+static_assert(fixq::Fixed<8, 4, Round::NearestTiesToPosInf>(-0.09375).raw() == -1);
 static_assert(fixq::Fixed<8, 4, Round::NearestAway>(-0.09375).raw() == -2);
 static_assert(fixq::Fixed<8, 4, Round::NearestOdd>(0.15625).raw() == 3);
 static_assert(fixq::Fixed<8, 4, Round::TowardZero>(-0.1).raw() == -1);
@@ -204,8 +204,8 @@ TEST_CASE("reference: hand-computed roundings and overflows", "[conversion][refe
     CHECK(code(2.5, s8, r, Overflow::Saturate).code == up25[i]);
     CHECK(code(-2.5, s8, r, Overflow::Saturate).code == dn25[i]);
   }
-  CHECK(code(2.4, s8, Round::NearestUp, Overflow::Saturate).code == 2);
-  CHECK(code(-2.6, s8, Round::NearestUp, Overflow::Saturate).code == -3);
+  CHECK(code(2.4, s8, Round::NearestTiesToPosInf, Overflow::Saturate).code == 2);
+  CHECK(code(-2.6, s8, Round::NearestTiesToPosInf, Overflow::Saturate).code == -3);
   CHECK(code(-0.3, s8f4, Round::NearestEven, Overflow::Saturate).code == -5);
   CHECK(code(0x1p-1074, s8, Round::Ceil, Overflow::Saturate).code == 1);
   CHECK(code(-0x1p-1074, s8, Round::TowardZero, Overflow::Saturate).code == 0);
@@ -224,8 +224,8 @@ TEST_CASE("reference: hand-computed roundings and overflows", "[conversion][refe
   CHECK(code(-1, u4, Round::Floor, Overflow::Wrap).code == 15);
   CHECK(code(17, u4, Round::Floor, Overflow::Wrap).code == 1);
   CHECK(code(-1, u4, Round::Floor, Overflow::SaturateSymmetric).code == 0);
-  CHECK(code(127.5, s8, Round::NearestUp, Overflow::Throw).throws);
-  CHECK_FALSE(code(127.49, s8, Round::NearestUp, Overflow::Throw).throws);
+  CHECK(code(127.5, s8, Round::NearestTiesToPosInf, Overflow::Throw).throws);
+  CHECK_FALSE(code(127.49, s8, Round::NearestTiesToPosInf, Overflow::Throw).throws);
   CHECK(code(std::numeric_limits<double>::infinity(), s8, Round::Floor, Overflow::Wrap).code == 127);
   CHECK(code(-std::numeric_limits<double>::infinity(), s8, Round::Floor,
              Overflow::SaturateSymmetric).code == -127);
@@ -273,6 +273,6 @@ TEST_CASE("Catch prints a Fixed as value, type, code and hex", "[conversion][pri
         "12 (UFixed<4,-1,Floor,Wrap> code 6 = 0x6)");
   CHECK(StringMaker<fixq::UFixed<64, 0>>::convert(fixq::UFixed<64, 0>::max()) ==
         "18446744073709551615 (UFixed<64,0> code 18446744073709551615 = 0xffffffffffffffff)");
-  CHECK(StringMaker<fixq::Fixed<64, 64>>::convert(fixq::Fixed<64, 64>::min()) ==
+  CHECK(StringMaker<fixq::Fixed<64, 64>>::convert(fixq::Fixed<64, 64>::lowest()) ==
         "-0.5 (Fixed<64,64> code -9223372036854775808 = 0x8000000000000000)");
 }

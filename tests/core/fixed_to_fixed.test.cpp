@@ -292,13 +292,13 @@ TEST_CASE("implicit conversion only when lossless, SaturateSymmetric targets inc
   using fixq::Round;
   using Sym84 = Fixed<8, 4, Round::NearestEven, Overflow::SaturateSymmetric>;
   using Sym94 = Fixed<9, 4, Round::NearestEven, Overflow::SaturateSymmetric>;
-  // Fixed<8,4>::min() becomes -max in Sym84: lossy, so explicit.
+  // Fixed<8,4>::lowest() becomes -max in Sym84: lossy, so explicit.
   STATIC_REQUIRE(!std::is_convertible_v<Fixed<8, 4>, Sym84>);
   STATIC_REQUIRE(std::is_constructible_v<Sym84, Fixed<8, 4>>);
-  CHECK(Sym84(Fixed<8, 4>::min()).raw() == -127);
+  CHECK(Sym84(Fixed<8, 4>::lowest()).raw() == -127);
   // One more integer bit makes every value fit.
   STATIC_REQUIRE(std::is_convertible_v<Fixed<8, 4>, Sym94>);
-  const Sym94 widened = Fixed<8, 4>::min();
+  const Sym94 widened = Fixed<8, 4>::lowest();
   CHECK(widened.raw() == -128);
   STATIC_REQUIRE(std::is_convertible_v<fixq::UFixed<8, 4>, Sym94>);
   STATIC_REQUIRE(!std::is_convertible_v<std::int8_t, Fixed<8, 0, Round::NearestEven, Overflow::SaturateSymmetric>>);

@@ -23,9 +23,11 @@ using fixq::Round;
 using fixq::UFixed;
 
 // The message of the std::invalid_argument thrown by f.validate() ("" if none).
-std::string validate_message(const Format& f) {
+/// The message of the std::invalid_argument that constructing Format{word, frac,
+/// is_signed} throws, or "" when it does not throw.
+std::string construct_message(int word, int frac, bool is_signed) {
   try {
-    f.validate();
+    (void)Format{word, frac, is_signed};
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
@@ -33,62 +35,69 @@ std::string validate_message(const Format& f) {
 }
 
 // ---------------------------------------------------------------------------
-// validate() and valid().
+// The constructor validates; validate() checks fields changed later; valid().
 
-TEST_CASE("Format::validate accepts the formats within the limits", "[format]") {
+TEST_CASE("Format accepts the formats within the limits", "[format]") {
   const Format good[] = {{1, 0, true},     {1, 0, false},    {8, 4, true},     {64, 0, true},
                          {64, 64, false},  {64, 1022, true}, {1, 1022, false}, {8, 100, true},
                          {8, -1015, true}, {64, -959, true}, {64, -959, false}, {32, -5, false}};
   for (const Format& f : good) {
     INFO(f.name());
-    CHECK(f.valid());
+    CHECK(Format::valid(f.word, f.frac));
     CHECK_NOTHROW(f.validate());
     CHECK(&f.validate() == &f);  // returns itself, for chaining
   }
   static_assert(Format{8, 4, true}.validate().word == 8);  // usable in constant expressions
-  static_assert(Format{64, -959, false}.valid());
-  static_assert(!Format{0, 0, true}.valid());
+  static_assert(Format{8, 4}.is_signed);                    // signed unless said otherwise
+  static_assert(Format::valid(64, -959));
+  static_assert(!Format::valid(0, 0));
+  // There is no default format (tests/compile_fail/format_default.cpp).
+  static_assert(!std::is_default_constructible_v<Format>);
 }
 
-TEST_CASE("Format::validate names the bad field and its value", "[format]") {
+TEST_CASE("Format's constructor and validate() name the bad field and its value", "[format]") {
   struct Bad {
-    Format f;
+    int word, frac;
+    bool is_signed;
     std::string names[2];  // substrings the message must contain
   };
   const Bad bad[] = {
-      {{0, 0, true}, {"word = 0", "[1, 64]"}},
-      {{65, 0, true}, {"word = 65", "[1, 64]"}},
-      {{-3, 0, false}, {"word = -3", "[1, 64]"}},
-      {{8, 1023, true}, {"frac = 1023", "1022"}},
-      {{64, 5000, false}, {"frac = 5000", "1022"}},
-      {{1, -1023, true}, {"frac = -1023", "word - frac"}},   // word - frac = 1024
-      {{64, -960, true}, {"frac = -960", "word - frac"}},    // word - frac = 1024
-      {{8, -2000, false}, {"frac = -2000", "word = 8"}},
+      {0, 0, true, {"word = 0", "[1, 64]"}},
+      {65, 0, true, {"word = 65", "[1, 64]"}},
+      {-3, 0, false, {"word = -3", "[1, 64]"}},
+      {8, 1023, true, {"frac = 1023", "1022"}},
+      {64, 5000, false, {"frac = 5000", "1022"}},
+      {1, -1023, true, {"frac = -1023", "word - frac"}},   // word - frac = 1024
+      {64, -960, true, {"frac = -960", "word - frac"}},    // word - frac = 1024
+      {8, -2000, false, {"frac = -2000", "word = 8"}},
   };
   for (const Bad& b : bad) {
-    INFO("word " << b.f.word << " frac " << b.f.frac);
-    CHECK_FALSE(b.f.valid());
-    CHECK_THROWS_AS(b.f.validate(), std::invalid_argument);
-    const std::string msg = validate_message(b.f);
+    INFO("word " << b.word << " frac " << b.frac);
+    CHECK_FALSE(Format::valid(b.word, b.frac));
+    const std::string msg = construct_message(b.word, b.frac, b.is_signed);
     INFO("what(): " << msg);
     for (const std::string& part : b.names) CHECK(msg.find(part) != std::string::npos);
+    // validate() gives the same message for a valid Format changed afterwards.
+    Format f{8, 0, b.is_signed};
+    f.word = b.word;
+    f.frac = b.frac;
+    try {
+      f.validate();
+      FAIL_CHECK("validate() did not throw");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()) == msg);
+    }
   }
 }
 
-TEST_CASE("Format::valid agrees with validate and with the stated limits everywhere", "[format]") {
+TEST_CASE("Format::valid agrees with the constructor and with the stated limits everywhere", "[format]") {
   for (int word = -2; word <= 67; ++word)
     for (int frac = -1030; frac <= 1030; ++frac) {
-      const Format f{word, frac, word % 2 == 0};
       const bool expected = word >= 1 && word <= 64 && frac <= 1022 && word - frac <= 1023;
-      bool throws = false;
-      try {
-        f.validate();
-      } catch (const std::invalid_argument&) {
-        throws = true;
-      }
-      if (f.valid() != expected || throws == expected) {
-        FAIL_CHECK("word " << word << " frac " << frac << ": valid() " << f.valid()
-                           << ", validate() throws " << throws << ", expected valid " << expected);
+      const bool throws = !construct_message(word, frac, word % 2 == 0).empty();
+      if (Format::valid(word, frac) != expected || throws == expected) {
+        FAIL_CHECK("word " << word << " frac " << frac << ": valid() " << Format::valid(word, frac)
+                           << ", the constructor throws " << throws << ", expected valid " << expected);
       }
     }
 }
@@ -197,18 +206,16 @@ TEST_CASE("Format::name and Fixed<...>::format()", "[format]") {
   CHECK(Format{8, 4, true} != Format{8, 4, false});
   CHECK(Format{8, 4, true} != Format{8, 5, true});
   CHECK(Format{8, 4, true} != Format{9, 4, true});
-  // The default Format is Fixed<8,0>.
-  CHECK(Format{} == Format{8, 0, true});
 }
 
 TEST_CASE("to_string(Round) and to_string(Overflow)", "[format]") {
   CHECK(fixq::to_string(Round::Floor) == "Floor");
   CHECK(fixq::to_string(Round::Ceil) == "Ceil");
   CHECK(fixq::to_string(Round::TowardZero) == "TowardZero");
-  CHECK(fixq::to_string(Round::NearestUp) == "NearestUp");
-  CHECK(fixq::to_string(Round::NearestDown) == "NearestDown");
+  CHECK(fixq::to_string(Round::NearestTiesToPosInf) == "NearestTiesToPosInf");
+  CHECK(fixq::to_string(Round::NearestTiesToNegInf) == "NearestTiesToNegInf");
   CHECK(fixq::to_string(Round::NearestAway) == "NearestAway");
-  CHECK(fixq::to_string(Round::NearestZero) == "NearestZero");
+  CHECK(fixq::to_string(Round::NearestTiesToZero) == "NearestTiesToZero");
   CHECK(fixq::to_string(Round::NearestEven) == "NearestEven");
   CHECK(fixq::to_string(Round::NearestOdd) == "NearestOdd");
   CHECK(fixq::to_string(Round::Stochastic) == "Stochastic");

@@ -16,6 +16,7 @@
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <random>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -23,6 +24,7 @@
 #include <catch2/catch.hpp>
 
 #include <fixq/core.hpp>
+#include <fixq/random.hpp>
 
 #include "support/int128_reference.hpp"
 
@@ -387,64 +389,44 @@ TEST_CASE("stochastic: rounding past the range ends under every Overflow mode", 
 }
 
 // ---------------------------------------------------------------------------
-// (f) The default stream.
-TEST_CASE("stochastic: conversions without a stream draw from default_random_stream()",
+// (f) Random words come only from the caller's generator.
+TEST_CASE("stochastic: every conversion that can round takes one draw from the given generator",
           "[stochastic]") {
   using Fx = Fixed<16, 8, S>;
-  std::vector<double> inputs;
-  for (int k = 0; k < 100; ++k) inputs.push_back(std::ldexp(k * 0.37 - 11, -8));
-
-  fixq::default_random_stream() = RandomStream(7);
-  std::vector<long long> got;
-  for (double v : inputs) got.push_back(Fx(v).raw());
-  CHECK(fixq::default_random_stream().seed() == 7);
-  CHECK(fixq::default_random_stream().index() == inputs.size());
-
-  RandomStream ref(7);
-  std::vector<long long> expected;
-  for (double v : inputs) expected.push_back(Fx(v, ref).raw());
-  CHECK(got == expected);
-
-  // Every kind of stochastic conversion takes exactly one draw from it, even
-  // when no rounding is needed; deterministic conversions take none.
-  fixq::default_random_stream() = RandomStream(7, 1000);
-  RandomStream ref2(7, 1000);
-  CHECK(Fx(0.0).raw() == Fx(0.0, ref2).raw());
-  CHECK(Fx(1.0f).raw() == Fx(1.0f, ref2).raw());
-  CHECK(Fx(0.3L).raw() == Fx(0.3L, ref2).raw());
-  CHECK(Fx(3).raw() == Fx(3, ref2).raw());
-  CHECK(Fx(Fixed<20, 12>::from_raw(12345)).raw() == Fx(Fixed<20, 12>::from_raw(12345), ref2).raw());
-  const Fx implicit = Fixed<8, 4>::from_raw(-77);  // implicit widening conversion
+  // Every kind of stochastic conversion takes exactly one draw, even when no
+  // rounding is needed, so element k of an array converted with RandomStream(seed)
+  // uses random_u32(seed, k).
+  RandomStream rng(7, 1000);
+  const std::uint32_t words[] = {fixq::random_u32(7, 1000), fixq::random_u32(7, 1001)};
+  CHECK(Fx(0.0, rng).raw() == 0);
+  CHECK(rng.index() == 1001);
+  // 2^-9: half an LSB, rounds up exactly when the word's top bit is set.
+  CHECK(Fx(std::ldexp(1.0, -9), rng).raw() == static_cast<int>(words[1] >> 31));
+  (void)Fx(1.0f, rng);
+  (void)Fx(0.3L, rng);
+  (void)Fx(3, rng);
+  (void)Fx(Fixed<20, 12>::from_raw(12345), rng);
+  CHECK(rng.index() == 1006);
+  // Deterministic types draw nothing from a generator they are given.
+  (void)Fixed<16, 8>(0.3, rng);
+  (void)Fixed<16, 8, Round::Floor>(7, rng);
+  CHECK(rng.index() == 1006);
+  // Conversions that cannot round need no generator, even into a stochastic type:
+  // a lossless Fixed-to-Fixed widening and an integer into Frac >= 0.
+  const Fx implicit = Fixed<8, 4>::from_raw(-77);
   CHECK(implicit.raw() == -77 * 16);
-  CHECK(fixq::default_random_stream().index() == 1006);
-  CHECK(ref2.index() == 1005);
-  (void)Fixed<16, 8>(0.3);  // NearestEven: no draw
-  (void)Fixed<16, 8, Round::Floor>(7);
-  CHECK(fixq::default_random_stream().index() == 1006);
+  CHECK(Fx(3).raw() == 3 * 256);
+  // Any standard 32-bit generator is accepted, and draws in the same way.
+  std::mt19937 mt(5), mt_copy(5);
+  const Fx from_mt(std::ldexp(1.0, -9), mt);
+  CHECK(from_mt.raw() == static_cast<int>(mt_copy() >> 31));
 }
 
-TEST_CASE("stochastic: the default stream is per thread, fresh at seed 0 index 0", "[stochastic]") {
-  using Fx = Fixed<16, 8, S>;
-  fixq::default_random_stream() = RandomStream(7, 500);  // must not leak into the new thread
-  std::uint64_t seed = 99, index = 99, index_after = 0;
-  std::vector<long long> thread_codes;
-  std::thread t([&] {
-    seed = fixq::default_random_stream().seed();
-    index = fixq::default_random_stream().index();
-    for (int k = 0; k < 50; ++k) thread_codes.push_back(Fx(std::ldexp(k + 0.5, -8)).raw());
-    index_after = fixq::default_random_stream().index();
-  });
-  t.join();
-  CHECK(seed == 0);
-  CHECK(index == 0);
-  CHECK(index_after == 50);
-  RandomStream ref(0, 0);
-  for (int k = 0; k < 50; ++k) CHECK(thread_codes[k] == Fx(std::ldexp(k + 0.5, -8), ref).raw());
-  // The thread's draws did not touch this thread's stream.
-  CHECK(fixq::default_random_stream().seed() == 7);
-  CHECK(fixq::default_random_stream().index() == 500);
-  fixq::default_random_stream() = RandomStream();
-}
+// A stochastic conversion that can round and has no generator does not compile:
+// tests/compile_fail/stochastic_without_generator.cpp checks the diagnostic.
+static_assert(std::is_constructible_v<Fixed<16, 8, S>, double, RandomStream&>);
+static_assert(std::is_constructible_v<Fixed<16, 8, S>, double, std::mt19937&>);
+static_assert(!std::is_constructible_v<Fixed<16, 8, S>, double, std::mt19937_64&>);  // 64-bit words
 
 // ---------------------------------------------------------------------------
 // (g) Fixed-to-Fixed and integer-to-Fixed: P(up) = dropped bits / 2^dropped

@@ -13,7 +13,7 @@ using fixq::Fixed;
 using fixq::Round;
 using fixq::Overflow;
 using Q8 = Fixed<8, 4>;
-using Q16 = Fixed<16, 8, Round::Floor>;
+using Q16 = Fixed<16, 8>;
 
 namespace {
 Eigen::ArrayXXf random_floats(Eigen::Index rows, Eigen::Index cols, float scale, unsigned seed) {

@@ -47,8 +47,8 @@ using fixq_test::kNaN;
 /// Number of elements of x outside [min value, max value] of fmt (see the top of the file).
 template <class Derived>
 std::size_t outside(const Eigen::DenseBase<Derived>& x, const Format& fmt) {
-  return fixq::quantize_stats(x, fmt, Round::Ceil, Overflow::Saturate).saturated_high +
-         fixq::quantize_stats(x, fmt, Round::Floor, Overflow::Saturate).saturated_low;
+  return fixq::quantize_stats(x, {fmt, Round::Ceil, Overflow::Saturate, 0}).saturated_high +
+         fixq::quantize_stats(x, {fmt, Round::Floor, Overflow::Saturate, 0}).saturated_low;
 }
 
 /// Ristretto's rule (Gysel et al., "Ristretto: hardware-oriented approximation
@@ -63,7 +63,7 @@ int ristretto_frac(const Eigen::ArrayXd& w, int word) {
 /// loop over fixq::quantize's output in storage order.
 template <class T>
 double mse_of(const Eigen::Array<T, Eigen::Dynamic, 1>& x, const Format& fmt, Round round = Round::NearestEven) {
-  const Eigen::Array<T, Eigen::Dynamic, 1> q = fixq::quantize(x, fmt, round, Overflow::Saturate, 0);
+  const Eigen::Array<T, Eigen::Dynamic, 1> q = fixq::quantize(x, {fmt, round, Overflow::Saturate, 0});
   double sse = 0;
   std::size_t n = 0;
   for (Eigen::Index i = 0; i < x.size(); ++i) {
@@ -137,45 +137,45 @@ std::optional<int> run_with_timeout(F f, unsigned seconds) {
 
 TEST_CASE("MaxAbs: hand-computed cases", "[kernels][frac_select]") {
   // word 8 signed: codes [-128, 127]; frac f is allowed iff x * 2^f in [-128, 127].
-  CHECK(choose_frac(arr({0.8}), 8) == 7);    // 102.4 <= 127 < 204.8
-  CHECK(choose_frac(arr({1.0}), 8) == 6);    // 128 > 127, 64 fits
-  CHECK(choose_frac(arr({-1.0}), 8) == 7);   // -128 is the min code
-  CHECK(choose_frac(arr({0.99}), 8) == 7);   // 126.72 <= 127
-  CHECK(choose_frac(arr({0.995}), 8) == 6);  // 127.36 > 127 (would round back to 127, but is outside)
-  CHECK(choose_frac(arr({127.0}), 8) == 0);
-  CHECK(choose_frac(arr({128.0}), 8) == -1);
-  CHECK(choose_frac(arr({-128.0}), 8) == 0);
-  CHECK(choose_frac(arr({-128.5}), 8) == -1);
-  CHECK(choose_frac(arr({1000.0}), 8) == -3);  // 125 <= 127 < 250
+  CHECK(choose_frac(arr({0.8}), {8}) == 7);    // 102.4 <= 127 < 204.8
+  CHECK(choose_frac(arr({1.0}), {8}) == 6);    // 128 > 127, 64 fits
+  CHECK(choose_frac(arr({-1.0}), {8}) == 7);   // -128 is the min code
+  CHECK(choose_frac(arr({0.99}), {8}) == 7);   // 126.72 <= 127
+  CHECK(choose_frac(arr({0.995}), {8}) == 6);  // 127.36 > 127 (would round back to 127, but is outside)
+  CHECK(choose_frac(arr({127.0}), {8}) == 0);
+  CHECK(choose_frac(arr({128.0}), {8}) == -1);
+  CHECK(choose_frac(arr({-128.0}), {8}) == 0);
+  CHECK(choose_frac(arr({-128.5}), {8}) == -1);
+  CHECK(choose_frac(arr({1000.0}), {8}) == -3);  // 125 <= 127 < 250
   // Only the extreme element matters; signs are weighed separately.
-  CHECK(choose_frac(arr({0.1, -0.3, 0.8, -0.7}), 8) == 7);
-  CHECK(choose_frac(arr({0.1, 0.6, -1.0}), 8) == 7);
-  CHECK(choose_frac(arr({0.1, 1.0, -1.0}), 8) == 6);
+  CHECK(choose_frac(arr({0.1, -0.3, 0.8, -0.7}), {8}) == 7);
+  CHECK(choose_frac(arr({0.1, 0.6, -1.0}), {8}) == 7);
+  CHECK(choose_frac(arr({0.1, 1.0, -1.0}), {8}) == 6);
 
   // unsigned word 8: codes [0, 255]; 1.0 * 2^7 = 128 <= 255 < 256.
-  CHECK(choose_frac(arr({1.0}), 8, false) == 7);
-  CHECK(choose_frac(arr({0.3, -5.0}), 8, false) == 9);  // 153.6 <= 255 < 307.2; -5 ignored
+  CHECK(choose_frac(arr({1.0}), {8, false}) == 7);
+  CHECK(choose_frac(arr({0.3, -5.0}), {8, false}) == 9);  // 153.6 <= 255 < 307.2; -5 ignored
 
   // Other words.
-  CHECK(choose_frac(arr({0.8}), 16) == 15);   // 26214.4 <= 32767
-  CHECK(choose_frac(arr({3.0}), 4) == 1);     // 6 <= 7 < 12
-  CHECK(choose_frac(arr({-8.0}), 4) == 0);    // -8 is the min code of 4 bits
-  CHECK(choose_frac(arr({1.0}), 1, false) == 0);
+  CHECK(choose_frac(arr({0.8}), {16}) == 15);   // 26214.4 <= 32767
+  CHECK(choose_frac(arr({3.0}), {4}) == 1);     // 6 <= 7 < 12
+  CHECK(choose_frac(arr({-8.0}), {4}) == 0);    // -8 is the min code of 4 bits
+  CHECK(choose_frac(arr({1.0}), {1, false}) == 0);
 
   // Tiny values: 1e-30 * 2^106 = 81.1 <= 127 < 162.3.
-  CHECK(choose_frac(arr({1e-30}), 8) == 106);
-  CHECK(choose_frac(arr<float>({1e-30f}), 8) == 106);
+  CHECK(choose_frac(arr({1e-30}), {8}) == 106);
+  CHECK(choose_frac(arr<float>({1e-30f}), {8}) == 106);
   // 1e-300 * 2^1003 = 85.7 <= 127 < 171.5: not yet clipped.
-  CHECK(choose_frac(arr({1e-300}), 8) == 1003);
+  CHECK(choose_frac(arr({1e-300}), {8}) == 1003);
 
   // Subnormal floats: 2^-149 * 2^155 = 64; 3 * 2^-149 * 2^154 = 96 (2^155 would give 192).
   const float fmin = std::numeric_limits<float>::denorm_min();
-  CHECK(choose_frac(arr<float>({fmin}), 8) == 155);
-  CHECK(choose_frac(arr<float>({3 * fmin}), 8) == 154);
-  CHECK(choose_frac(arr<float>({-fmin}), 8) == 156);  // -2^-149 * 2^156 = -128
-  CHECK(choose_frac(arr({static_cast<double>(fmin)}), 8) == 155);
+  CHECK(choose_frac(arr<float>({fmin}), {8}) == 155);
+  CHECK(choose_frac(arr<float>({3 * fmin}), {8}) == 154);
+  CHECK(choose_frac(arr<float>({-fmin}), {8}) == 156);  // -2^-149 * 2^156 = -128
+  CHECK(choose_frac(arr({static_cast<double>(fmin)}), {8}) == 155);
   // The largest float: (2^24 - 1) * 2^104 * 2^-122 = 64 - 2^-18 (2^-121 gives 128 - 2^-17 > 127).
-  CHECK(choose_frac(arr<float>({FLT_MAX}), 8) == -122);
+  CHECK(choose_frac(arr<float>({FLT_MAX}), {8}) == -122);
 }
 
 TEST_CASE("MaxAbs: exact powers of two and the neighbours of the word's limits", "[kernels][frac_select]") {
@@ -185,21 +185,21 @@ TEST_CASE("MaxAbs: exact powers of two and the neighbours of the word's limits",
     for (int k = -60; k <= 60; k += 3) {
       INFO("word " << word << ", k " << k);
       const double p = std::ldexp(1.0, k);
-      CHECK(choose_frac(arr({p}), word) == word - 2 - k);
-      CHECK(choose_frac(arr({-p}), word) == word - 1 - k);
-      CHECK(choose_frac(arr({p}), word, false) == word - 1 - k);
-      CHECK(choose_frac(arr<float>({static_cast<float>(p)}), word) == word - 2 - k);
+      CHECK(choose_frac(arr({p}), {word}) == word - 2 - k);
+      CHECK(choose_frac(arr({-p}), {word}) == word - 1 - k);
+      CHECK(choose_frac(arr({p}), {word, false}) == word - 1 - k);
+      CHECK(choose_frac(arr<float>({static_cast<float>(p)}), {word}) == word - 2 - k);
     }
   }
   // 64-bit words need the exact max code 2^63 - 1 (a double would round it to 2^63).
   const double two63 = std::ldexp(1.0, 63);
   const double below = std::nextafter(two63, 0.0);  // 2^63 - 1024
-  CHECK(choose_frac(arr({below}), 64) == 0);
-  CHECK(choose_frac(arr({two63}), 64) == -1);
-  CHECK(choose_frac(arr({-two63}), 64) == 0);
-  CHECK(choose_frac(arr({two63}), 64, false) == 0);
-  CHECK(choose_frac(arr({2 * two63}), 64, false) == -1);
-  CHECK(choose_frac(arr({std::nextafter(2 * two63, 0.0)}), 64, false) == 0);
+  CHECK(choose_frac(arr({below}), {64}) == 0);
+  CHECK(choose_frac(arr({two63}), {64}) == -1);
+  CHECK(choose_frac(arr({-two63}), {64}) == 0);
+  CHECK(choose_frac(arr({two63}), {64, false}) == 0);
+  CHECK(choose_frac(arr({2 * two63}), {64, false}) == -1);
+  CHECK(choose_frac(arr({std::nextafter(2 * two63, 0.0)}), {64, false}) == 0);
 }
 
 TEST_CASE("MaxAbs: float and double inputs agree", "[kernels][frac_select]") {
@@ -214,7 +214,7 @@ TEST_CASE("MaxAbs: float and double inputs agree", "[kernels][frac_select]") {
     for (int word : {3, 8, 16, 32}) {
       for (bool is_signed : {true, false}) {
         INFO("trial " << trial << ", word " << word << ", signed " << is_signed);
-        CHECK(choose_frac(xf, word, is_signed) == choose_frac(xd, word, is_signed));
+        CHECK(choose_frac(xf, {word, is_signed}) == choose_frac(xd, {word, is_signed}));
       }
     }
   }
@@ -240,25 +240,25 @@ TEST_CASE("MaxAbs: the defining property on random data", "[kernels][frac_select
         if (word == 1 && is_signed) continue;
         INFO("trial " << trial << ", word " << word << ", signed " << is_signed << ", max|x| "
                       << x.abs().maxCoeff());
-        const int f = choose_frac(x, word, is_signed);
+        const int f = choose_frac(x, {word, is_signed});
         const Format fmt{word, f, is_signed};
         if (is_signed) {
           CHECK(outside(x, fmt) == 0);
           for (Round r : fixq::all_rounds) {
-            const fixq::QuantStats s = fixq::quantize_stats(x, fmt, r, Overflow::Saturate, 5);
+            const fixq::QuantStats s = fixq::quantize_stats(x, {fmt, r, Overflow::Saturate, 5});
             CHECK(s.saturated_high + s.saturated_low == 0);
           }
         } else {
           // Unsigned: the negative elements saturate to 0 at every frac, nothing else saturates.
-          CHECK(fixq::quantize_stats(x, fmt, Round::Ceil).saturated_high == 0);
-          CHECK(fixq::quantize_stats(x, fmt, Round::Floor).saturated_low == negatives);
+          CHECK(fixq::quantize_stats(x, {fmt, Round::Ceil}).saturated_high == 0);
+          CHECK(fixq::quantize_stats(x, {fmt, Round::Floor}).saturated_low == negatives);
         }
         if (negatives == static_cast<std::size_t>(x.size()) && !is_signed) {
           CHECK(f == word);  // nothing constrains: like all zeros
         } else {
           CHECK(outside(x, Format{word, f + 1, is_signed}) > (is_signed ? 0u : negatives));
         }
-        CHECK(choose_frac(xf, word, is_signed) == choose_frac(Eigen::ArrayXd(xf.cast<double>()), word, is_signed));
+        CHECK(choose_frac(xf, {word, is_signed}) == choose_frac(Eigen::ArrayXd(xf.cast<double>()), {word, is_signed}));
       }
     }
   }
@@ -268,14 +268,14 @@ TEST_CASE("MaxAbs reproduces Ristretto's rule except at exact powers of two", "[
   // Worked example: max|w| = 0.75, log2 = -0.415, IL = 0 + 1 = 1, FL = 8 - 1 = 7.
   const Eigen::ArrayXd w = arr({0.75, -0.4, 0.1});
   CHECK(ristretto_frac(w, 8) == 7);
-  CHECK(choose_frac(w, 8) == 7);
+  CHECK(choose_frac(w, {8}) == 7);
   CHECK(outside(w, Format{8, 7, true}) == 0);
 
   // Further agreements: negative extremes and values that are not powers of two.
   for (const Eigen::ArrayXd& v : {arr({-1.0, 0.3}), arr({-0.5, 0.2}), arr({3.7, -1.0}), arr({0.01, 0.002}),
                                    arr({-100.0, 99.0})}) {
     INFO("max|x| = " << v.abs().maxCoeff());
-    CHECK(choose_frac(v, 8) == ristretto_frac(v, 8));
+    CHECK(choose_frac(v, {8}) == ristretto_frac(v, 8));
   }
 
   // The documented exception: the largest positive element is a power of two.
@@ -285,21 +285,21 @@ TEST_CASE("MaxAbs reproduces Ristretto's rule except at exact powers of two", "[
   const int rist = ristretto_frac(p, 8);
   REQUIRE(rist == 8);
   const Format rist_fmt{8, rist, true};
-  CHECK(fixq::quantize_stats(p, rist_fmt).saturated_high == 1);
-  const Eigen::ArrayXd q_rist = fixq::quantize(p, rist_fmt);
+  CHECK(fixq::quantize_stats(p, {rist_fmt}).saturated_high == 1);
+  const Eigen::ArrayXd q_rist = fixq::quantize(p, {rist_fmt});
   CHECK(q_rist(0) == 127.0 / 256);  // 0.5 - one LSB
   CHECK(p(0) - q_rist(0) == rist_fmt.lsb());
 
-  const int f = choose_frac(p, 8);
+  const int f = choose_frac(p, {8});
   CHECK(f == rist - 1);
   const Format fixq_fmt{8, f, true};
-  CHECK(fixq::quantize_stats(p, fixq_fmt).saturated_high == 0);
-  CHECK(fixq::quantize(p, fixq_fmt)(0) == 0.5);  // loss-free
+  CHECK(fixq::quantize_stats(p, {fixq_fmt}).saturated_high == 0);
+  CHECK(fixq::quantize(p, {fixq_fmt})(0) == 0.5);  // loss-free
 
   // The other documented exception: within one LSB below one (0.995 * 128 = 127.36 > 127).
   const Eigen::ArrayXd n = arr({0.995, 0.2});
   CHECK(ristretto_frac(n, 8) == 7);
-  CHECK(choose_frac(n, 8) == 6);
+  CHECK(choose_frac(n, {8}) == 6);
 }
 
 TEST_CASE("Edge cases: no usable data, NaN and infinities", "[kernels][frac_select]") {
@@ -307,42 +307,42 @@ TEST_CASE("Edge cases: no usable data, NaN and infinities", "[kernels][frac_sele
     INFO("method " << static_cast<int>(m));
     const double param = m == FracMethod::OverflowRate ? 0.1 : 0.0;
     // No finite non-zero value: [-1, 1) when signed, [0, 1) when unsigned.
-    CHECK(choose_frac(Eigen::ArrayXd::Zero(5), 8, true, m, param) == 7);
-    CHECK(choose_frac(Eigen::ArrayXd::Zero(5), 8, false, m, param) == 8);
-    CHECK(choose_frac(Eigen::ArrayXf::Zero(3), 16, true, m, param) == 15);
-    CHECK(choose_frac(Eigen::ArrayXd(0), 8, true, m, param) == 7);
-    CHECK(choose_frac(arr({-0.0, 0.0}), 8, true, m, param) == 7);
-    CHECK(choose_frac(arr({kNaN}), 8, true, m, param) == 7);
-    CHECK(choose_frac(arr({kNaN, kNaN, kNaN}), 8, false, m, param) == 8);
-    CHECK(choose_frac(arr({kInf, -kInf, kNaN, 0.0}), 8, true, m, param) == 7);
-    CHECK(choose_frac(arr<float>({std::numeric_limits<float>::quiet_NaN()}), 4, true, m, param) == 3);
+    CHECK(choose_frac(Eigen::ArrayXd::Zero(5), {8, true, m, param}) == 7);
+    CHECK(choose_frac(Eigen::ArrayXd::Zero(5), {8, false, m, param}) == 8);
+    CHECK(choose_frac(Eigen::ArrayXf::Zero(3), {16, true, m, param}) == 15);
+    CHECK(choose_frac(Eigen::ArrayXd(0), {8, true, m, param}) == 7);
+    CHECK(choose_frac(arr({-0.0, 0.0}), {8, true, m, param}) == 7);
+    CHECK(choose_frac(arr({kNaN}), {8, true, m, param}) == 7);
+    CHECK(choose_frac(arr({kNaN, kNaN, kNaN}), {8, false, m, param}) == 8);
+    CHECK(choose_frac(arr({kInf, -kInf, kNaN, 0.0}), {8, true, m, param}) == 7);
+    CHECK(choose_frac(arr<float>({std::numeric_limits<float>::quiet_NaN()}), {4, true, m, param}) == 3);
     // Unsigned with only negative data: nothing constrains.
-    CHECK(choose_frac(arr({-3.0, -1e6}), 8, false, m, param) == 8);
+    CHECK(choose_frac(arr({-3.0, -1e6}), {8, false, m, param}) == 8);
     // word 1 (no-data result of word 1 signed is 0).
-    CHECK(choose_frac(arr({0.0}), 1, true, m, param) == 0);
+    CHECK(choose_frac(arr({0.0}), {1, true, m, param}) == 0);
   }
   // NaN and infinities are ignored next to finite data.
-  CHECK(choose_frac(arr({0.8, kNaN, kInf, -kInf}), 8) == 7);
-  CHECK(choose_frac(arr<float>({0.8f, std::numeric_limits<float>::infinity()}), 8) == 7);
-  CHECK(choose_frac(arr({kNaN, 1000.0, kNaN}), 8, true, FracMethod::OverflowRate, 0.0) == -3);
+  CHECK(choose_frac(arr({0.8, kNaN, kInf, -kInf}), {8}) == 7);
+  CHECK(choose_frac(arr<float>({0.8f, std::numeric_limits<float>::infinity()}), {8}) == 7);
+  CHECK(choose_frac(arr({kNaN, 1000.0, kNaN}), {8, true, FracMethod::OverflowRate, 0.0}) == -3);
 }
 
 TEST_CASE("Edge cases: results are clipped to the format limits", "[kernels][frac_select]") {
   // frac <= 1022: 1e-310 (subnormal) would need frac 1036 with word 8.
-  CHECK(choose_frac(arr({1e-310}), 8) == 1022);
-  CHECK(choose_frac(arr({std::numeric_limits<double>::denorm_min()}), 64) == 1022);
-  CHECK(choose_frac(arr({std::numeric_limits<double>::min()}), 8) == 1022);  // 2^-1022: 1028 wanted
+  CHECK(choose_frac(arr({1e-310}), {8}) == 1022);
+  CHECK(choose_frac(arr({std::numeric_limits<double>::denorm_min()}), {64}) == 1022);
+  CHECK(choose_frac(arr({std::numeric_limits<double>::min()}), {8}) == 1022);  // 2^-1022: 1028 wanted
   // word - frac <= 1023: DBL_MAX needs -1018 with word 8 (DBL_MAX * 2^-1017 = 128 - 2^-46 > 127),
   // clipped to 8 - 1023 = -1015; word 64 needs -961, clipped to -959.
-  CHECK(choose_frac(arr({DBL_MAX}), 8) == -1015);
-  CHECK(choose_frac(arr({-DBL_MAX}), 8) == -1015);
-  CHECK(choose_frac(arr({DBL_MAX}), 64) == -959);
-  CHECK(choose_frac(arr({DBL_MAX}), 1, false) == -1022);
+  CHECK(choose_frac(arr({DBL_MAX}), {8}) == -1015);
+  CHECK(choose_frac(arr({-DBL_MAX}), {8}) == -1015);
+  CHECK(choose_frac(arr({DBL_MAX}), {64}) == -959);
+  CHECK(choose_frac(arr({DBL_MAX}), {1, false}) == -1022);
   // The clipped results are valid formats.
-  CHECK_NOTHROW(Format{8, choose_frac(arr({1e-310}), 8), true}.validate());
-  CHECK_NOTHROW(Format{8, choose_frac(arr({DBL_MAX}), 8), true}.validate());
+  CHECK_NOTHROW(Format{8, choose_frac(arr({1e-310}), {8}), true}.validate());
+  CHECK_NOTHROW(Format{8, choose_frac(arr({DBL_MAX}), {8}), true}.validate());
   // OverflowRate may ignore everything: the largest frac is then the limit.
-  CHECK(choose_frac(arr({5.0}), 8, true, FracMethod::OverflowRate, 1.0) == 1022);
+  CHECK(choose_frac(arr({5.0}), {8, true, FracMethod::OverflowRate, 1.0}) == 1022);
 }
 
 TEST_CASE("Edge cases: a single huge outlier", "[kernels][frac_select]") {
@@ -351,10 +351,10 @@ TEST_CASE("Edge cases: a single huge outlier", "[kernels][frac_select]") {
   for (Eigen::Index i = 0; i < 99; ++i) x(i) = (i % 2 ? -0.9 : 0.9) * static_cast<double>(i + 1) / 99.0;
   x(98) = 0.9;
   x(57) = 1000.0;
-  CHECK(choose_frac(x, 8) == -3);  // MaxAbs follows the outlier
+  CHECK(choose_frac(x, {8}) == -3);  // MaxAbs follows the outlier
   // OverflowRate with param = 1/n: floor(0.01 * 100) = 1 element may be outside.
-  CHECK(choose_frac(x, 8, true, FracMethod::OverflowRate, 1.0 / 100) == 7);
-  CHECK(choose_frac(x, 8, true, FracMethod::OverflowRate, 0.0099) == -3);  // floor(0.99) = 0
+  CHECK(choose_frac(x, {8, true, FracMethod::OverflowRate, 1.0 / 100}) == 7);
+  CHECK(choose_frac(x, {8, true, FracMethod::OverflowRate, 0.0099}) == -3);  // floor(0.99) = 0
   CHECK(outside(x, Format{8, 7, true}) == 1);
   CHECK(outside(x, Format{8, 8, true}) > 1);
 }
@@ -366,15 +366,15 @@ TEST_CASE("Word 1 signed: positive values never fit and must not hang", "[kernel
   // elements are ignored here and -0.25 decides: 0.25 * 2^2 = 1 LSB -> frac 2.
   // The call runs in a child process so that a hang fails fast.
   const auto word1 = [](double positive) {
-    return [positive] { return choose_frac(arr({positive, -0.25}), 1); };
+    return [positive] { return choose_frac(arr({positive, -0.25}), {1}); };
   };
   // kFailed: the call crashed, threw or did not return within 2 s.
   constexpr int kFailed = std::numeric_limits<int>::min();
   CHECK(run_with_timeout(word1(0.5), 2).value_or(kFailed) == 2);
   CHECK(run_with_timeout(word1(2.0), 2).value_or(kFailed) == 2);
-  CHECK(run_with_timeout([] { return choose_frac(arr({3.0}), 1); }, 2).value_or(kFailed) == 0);
+  CHECK(run_with_timeout([] { return choose_frac(arr({3.0}), {1}); }, 2).value_or(kFailed) == 0);
   // Negative values alone are fine: -0.25 -> 2.
-  CHECK(choose_frac(arr({-0.25}), 1) == 2);
+  CHECK(choose_frac(arr({-0.25}), {1}) == 2);
 }
 
 TEST_CASE("OverflowRate: a data set with a known distribution", "[kernels][frac_select]") {
@@ -400,7 +400,7 @@ TEST_CASE("OverflowRate: a data set with a known distribution", "[kernels][frac_
       {0.0499, 8}, {0.05, 9},   {0.099, 9},  {0.1, 10},   {0.5, 10},    {0.999, 10}, {1.0, 1022}};
   for (auto [param, frac] : expected) {
     INFO("param " << param);
-    const int f = choose_frac(x, 8, true, FracMethod::OverflowRate, param);
+    const int f = choose_frac(x, {8, true, FracMethod::OverflowRate, param});
     CHECK(f == frac);
     // The defining property, checked by counting saturations.
     const auto allowed = static_cast<std::size_t>(std::floor(param * 1000));
@@ -408,7 +408,7 @@ TEST_CASE("OverflowRate: a data set with a known distribution", "[kernels][frac_
     if (f < fixq::max_frac) CHECK(outside(x, Format{8, f + 1, true}) > allowed);
   }
   // param 0 is MaxAbs.
-  CHECK(choose_frac(x, 8, true, FracMethod::OverflowRate, 0.0) == choose_frac(x, 8));
+  CHECK(choose_frac(x, {8, true, FracMethod::OverflowRate, 0.0}) == choose_frac(x, {8}));
 
   // n counts the finite elements, zeros included; NaN and infinities are not counted.
   Eigen::ArrayXd padded(3000);
@@ -417,12 +417,12 @@ TEST_CASE("OverflowRate: a data set with a known distribution", "[kernels][frac_
   padded(2501) = -kInf;
   // n = 2000: floor(0.0005 * 2000) = 1 -> 5; floor(0.01 * 2000) = 20 -> 8. Counting
   // the 1000 non-finite elements (n = 3000) would give 1 and 60 instead of 0 and 40 below.
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.0005) == 5);
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.0004) == 0);  // floor(0.8) = 0
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.01) == 8);
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.02) == 8);  // 40 < 50
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.025) == 9);  // 50
-  CHECK(choose_frac(padded, 8, true, FracMethod::OverflowRate, 0.0) == 0);
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.0005}) == 5);
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.0004}) == 0);  // floor(0.8) = 0
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.01}) == 8);
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.02}) == 8);  // 40 < 50
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.025}) == 9);  // 50
+  CHECK(choose_frac(padded, {8, true, FracMethod::OverflowRate, 0.0}) == 0);
 }
 
 TEST_CASE("OverflowRate: random data against counted saturations", "[kernels][frac_select]") {
@@ -433,7 +433,7 @@ TEST_CASE("OverflowRate: random data against counted saturations", "[kernels][fr
   for (int word : {4, 8, 16}) {
     for (double param : {0.0, 0.001, 0.01, 0.03, 0.1, 0.25, 0.7}) {
       INFO("word " << word << ", param " << param);
-      const int f = choose_frac(x, word, true, FracMethod::OverflowRate, param);
+      const int f = choose_frac(x, {word, true, FracMethod::OverflowRate, param});
       const auto allowed = static_cast<std::size_t>(std::floor(param * 997));
       CHECK(outside(x, Format{word, f, true}) <= allowed);
       CHECK(outside(x, Format{word, f + 1, true}) > allowed);
@@ -444,19 +444,21 @@ TEST_CASE("OverflowRate: random data against counted saturations", "[kernels][fr
 TEST_CASE("OverflowRate: invalid param throws naming the value", "[kernels][frac_select]") {
   const Eigen::ArrayXd x = arr({0.5, -0.25});
   using Catch::Matchers::Contains;
-  CHECK_THROWS_WITH(choose_frac(x, 8, true, FracMethod::OverflowRate, -0.1), Contains("-0.1"));
-  CHECK_THROWS_AS(choose_frac(x, 8, true, FracMethod::OverflowRate, -0.1), std::invalid_argument);
-  CHECK_THROWS_WITH(choose_frac(x, 8, true, FracMethod::OverflowRate, 1.5), Contains("1.5"));
-  CHECK_THROWS_AS(choose_frac(x, 8, true, FracMethod::OverflowRate, 1.5), std::invalid_argument);
-  CHECK_THROWS_WITH(choose_frac(x, 8, true, FracMethod::OverflowRate, kNaN), Contains("nan"));
-  CHECK_THROWS_AS(choose_frac(x, 8, true, FracMethod::OverflowRate, kNaN), std::invalid_argument);
-  CHECK_THROWS_AS(choose_frac(x, 8, true, FracMethod::OverflowRate, kInf), std::invalid_argument);
-  CHECK_THROWS_AS(choose_frac_per_channel(Eigen::MatrixXd::Ones(2, 2), 0, 8, true, FracMethod::OverflowRate, 2.0),
+  CHECK_THROWS_WITH(choose_frac(x, {8, true, FracMethod::OverflowRate, -0.1}), Contains("-0.1"));
+  CHECK_THROWS_AS(choose_frac(x, {8, true, FracMethod::OverflowRate, -0.1}), std::invalid_argument);
+  CHECK_THROWS_WITH(choose_frac(x, {8, true, FracMethod::OverflowRate, 1.5}), Contains("1.5"));
+  CHECK_THROWS_AS(choose_frac(x, {8, true, FracMethod::OverflowRate, 1.5}), std::invalid_argument);
+  CHECK_THROWS_WITH(choose_frac(x, {8, true, FracMethod::OverflowRate, kNaN}), Contains("nan"));
+  CHECK_THROWS_AS(choose_frac(x, {8, true, FracMethod::OverflowRate, kNaN}), std::invalid_argument);
+  CHECK_THROWS_AS(choose_frac(x, {8, true, FracMethod::OverflowRate, kInf}), std::invalid_argument);
+  CHECK_THROWS_AS(choose_frac_per_channel(Eigen::MatrixXd::Ones(2, 2), fixq::Axis::Rows, {8, true, FracMethod::OverflowRate, 2.0}),
                   std::invalid_argument);
-  // The bounds themselves are valid; other methods ignore param.
-  CHECK_NOTHROW(choose_frac(x, 8, true, FracMethod::OverflowRate, 0.0));
-  CHECK_NOTHROW(choose_frac(x, 8, true, FracMethod::OverflowRate, 1.0));
-  CHECK(choose_frac(x, 8, true, FracMethod::MaxAbs, -5.0) == 7);
+  // The bounds themselves are valid; a rate given to another method is an error
+  // (it would be silently ignored).
+  CHECK_NOTHROW(choose_frac(x, {8, true, FracMethod::OverflowRate, 0.0}));
+  CHECK_NOTHROW(choose_frac(x, {8, true, FracMethod::OverflowRate, 1.0}));
+  CHECK_THROWS_WITH(choose_frac(x, {8, true, FracMethod::MaxAbs, -5.0}), Contains("only FracMethod::OverflowRate"));
+  CHECK_THROWS_AS(choose_frac(x, {8, true, FracMethod::MinMSE, 0.5}), std::invalid_argument);
 }
 
 TEST_CASE("MinMSE: the best frac on a Gaussian sample", "[kernels][frac_select]") {
@@ -466,10 +468,12 @@ TEST_CASE("MinMSE: the best frac on a Gaussian sample", "[kernels][frac_select]"
   for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = normal(gen);
   const Eigen::ArrayXf xf = x.cast<float>();
   for (int word : {4, 8}) {
-    for (Round r : {Round::NearestEven, Round::Floor, Round::Stochastic}) {
+    // (MinMSE measures a deterministic rounding: Stochastic is rejected.)
+    CHECK_THROWS_AS(choose_frac(x, {word, true, FracMethod::MinMSE, 0.0, Round::Stochastic}), std::invalid_argument);
+    for (Round r : {Round::NearestEven, Round::Floor, Round::NearestAway}) {
       INFO("word " << word << ", round " << fixq::to_string(r));
-      const int lo = choose_frac(x, word);
-      const int f = choose_frac(x, word, true, FracMethod::MinMSE, 0.0, r);
+      const int lo = choose_frac(x, {word});
+      const int f = choose_frac(x, {word, true, FracMethod::MinMSE, 0.0, r});
       REQUIRE(f >= lo);
       REQUIRE(f <= lo + word);
       const double best = mse_of(x, Format{word, f, true}, r);
@@ -481,9 +485,9 @@ TEST_CASE("MinMSE: the best frac on a Gaussian sample", "[kernels][frac_select]"
       }
       // Clipping everything at +-max|x| is never better than MinMSE's choice.
       CHECK(best <= mse_of(x, Format{word, lo, true}, r));
-      const int ff = choose_frac(xf, word, true, FracMethod::MinMSE, 0.0, r);
+      const int ff = choose_frac(xf, {word, true, FracMethod::MinMSE, 0.0, r});
       const double bestf = mse_of(xf, Format{word, ff, true}, r);
-      for (int g = choose_frac(xf, word); g <= choose_frac(xf, word) + word; ++g)
+      for (int g = choose_frac(xf, {word}); g <= choose_frac(xf, {word}) + word; ++g)
         CHECK(mse_of(xf, Format{word, g, true}, r) >= bestf);
     }
   }
@@ -494,14 +498,14 @@ TEST_CASE("MinMSE: ties go to the smaller frac", "[kernels][frac_select]") {
   // error 0.25; at frac 1, 127.5 saturates to 127 = 63.5, error 0.25; at frac 2 the
   // error is 32. The integers are exact at fracs 0 and 1. Two equal minima: frac 0 wins.
   const Eigen::ArrayXd x = arr({63.75, 1.0, -3.0, 10.0});
-  REQUIRE(choose_frac(x, 8) == 0);
+  REQUIRE(choose_frac(x, {8}) == 0);
   REQUIRE(mse_of(x, Format{8, 0, true}) == 0.25 * 0.25 / 4);
   REQUIRE(mse_of(x, Format{8, 1, true}) == 0.25 * 0.25 / 4);
-  CHECK(choose_frac(x, 8, true, FracMethod::MinMSE) == 0);
+  CHECK(choose_frac(x, {8, true, FracMethod::MinMSE}) == 0);
   // The same with 2 bits: 0.75 -> 1 at frac 0 and saturates to 0.5 at frac 1.
-  CHECK(choose_frac(arr({0.75}), 2, true, FracMethod::MinMSE) == 0);
+  CHECK(choose_frac(arr({0.75}), {2, true, FracMethod::MinMSE}) == 0);
   // Without the tie the larger frac wins: 63.6 -> 64 (error 0.4) vs 63.5 (error 0.1).
-  CHECK(choose_frac(arr({63.6, 1.0}), 8, true, FracMethod::MinMSE) == 1);
+  CHECK(choose_frac(arr({63.6, 1.0}), {8, true, FracMethod::MinMSE}) == 1);
 }
 
 TEST_CASE("MinMSE: an outlier, against a brute-force search", "[kernels][frac_select]") {
@@ -515,7 +519,7 @@ TEST_CASE("MinMSE: an outlier, against a brute-force search", "[kernels][frac_se
       INFO("outlier " << outlier << ", word " << word);
       // Brute force over the candidates [MaxAbs frac, MaxAbs frac + word] with an
       // MSE computed without the library; first minimum wins.
-      const int lo = choose_frac(x, word);
+      const int lo = choose_frac(x, {word});
       REQUIRE(lo == maxabs_by_hand(x, word));
       int best = lo;
       double best_mse = mse_by_hand(x, word, lo);
@@ -526,7 +530,7 @@ TEST_CASE("MinMSE: an outlier, against a brute-force search", "[kernels][frac_se
           best = g;
         }
       }
-      const int f = choose_frac(x, word, true, FracMethod::MinMSE);
+      const int f = choose_frac(x, {word, true, FracMethod::MinMSE});
       CHECK(f == best);
       CHECK(mse_of(x, Format{word, f, true}) == Approx(best_mse).epsilon(1e-12));
     }
@@ -549,41 +553,41 @@ TEST_CASE("Per-channel: rows and columns of very different scales", "[kernels][f
   for (FracMethod m : {FracMethod::MaxAbs, FracMethod::OverflowRate, FracMethod::MinMSE}) {
     INFO("method " << static_cast<int>(m));
     const double param = m == FracMethod::OverflowRate ? 0.2 : 0.0;
-    const std::vector<int> rows = choose_frac_per_channel(w, 0, 8, true, m, param);
-    const std::vector<int> cols = choose_frac_per_channel(w, 1, 8, true, m, param);
+    const std::vector<int> rows = choose_frac_per_channel(w, fixq::Axis::Rows, {8, true, m, param});
+    const std::vector<int> cols = choose_frac_per_channel(w, fixq::Axis::Cols, {8, true, m, param});
     REQUIRE(rows.size() == 4);
     REQUIRE(cols.size() == 6);
     for (Eigen::Index r = 0; r < 4; ++r)
-      CHECK(rows[static_cast<std::size_t>(r)] == choose_frac(w.row(r), 8, true, m, param));
+      CHECK(rows[static_cast<std::size_t>(r)] == choose_frac(w.row(r), {8, true, m, param}));
     for (Eigen::Index c = 0; c < 6; ++c)
-      CHECK(cols[static_cast<std::size_t>(c)] == choose_frac(w.col(c), 8, true, m, param));
+      CHECK(cols[static_cast<std::size_t>(c)] == choose_frac(w.col(c), {8, true, m, param}));
     CHECK(rows[3] == 7);
   }
-  const std::vector<int> rows = choose_frac_per_channel(w, 0, 8);
+  const std::vector<int> rows = choose_frac_per_channel(w, fixq::Axis::Rows, {8});
   CHECK(rows == std::vector<int>{17, 10, 3, 7});
   // Unsigned per channel.
-  const std::vector<int> urows = choose_frac_per_channel(w, 0, 8, false);
-  for (Eigen::Index r = 0; r < 4; ++r) CHECK(urows[static_cast<std::size_t>(r)] == choose_frac(w.row(r), 8, false));
+  const std::vector<int> urows = choose_frac_per_channel(w, fixq::Axis::Rows, {8, false});
+  for (Eigen::Index r = 0; r < 4; ++r) CHECK(urows[static_cast<std::size_t>(r)] == choose_frac(w.row(r), {8, false}));
 
   // Row-major storage, a block, an expression and a float array give the same answers.
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> wr = w;
-  CHECK(choose_frac_per_channel(wr, 0, 8) == rows);
-  CHECK(choose_frac_per_channel(wr, 1, 8) == choose_frac_per_channel(w, 1, 8));
+  CHECK(choose_frac_per_channel(wr, fixq::Axis::Rows, {8}) == rows);
+  CHECK(choose_frac_per_channel(wr, fixq::Axis::Cols, {8}) == choose_frac_per_channel(w, fixq::Axis::Cols, {8}));
   Eigen::MatrixXd big = Eigen::MatrixXd::Constant(9, 10, 1e6);
   big.block(2, 3, 4, 6) = w;
-  CHECK(choose_frac_per_channel(big.block(2, 3, 4, 6), 0, 8) == rows);
-  CHECK(choose_frac_per_channel(big.block(2, 3, 4, 6), 1, 8) == choose_frac_per_channel(w, 1, 8));
+  CHECK(choose_frac_per_channel(big.block(2, 3, 4, 6), fixq::Axis::Rows, {8}) == rows);
+  CHECK(choose_frac_per_channel(big.block(2, 3, 4, 6), fixq::Axis::Cols, {8}) == choose_frac_per_channel(w, fixq::Axis::Cols, {8}));
   std::vector<int> shifted = rows;  // 4 * w needs 2 fewer fractional bits (zero channel aside)
   for (std::size_t i = 0; i < 3; ++i) shifted[i] -= 2;
-  CHECK(choose_frac_per_channel(w * 4.0, 0, 8) == shifted);
-  CHECK(choose_frac_per_channel(w.array() * 4.0, 0, 8) == shifted);
+  CHECK(choose_frac_per_channel(w * 4.0, fixq::Axis::Rows, {8}) == shifted);
+  CHECK(choose_frac_per_channel(w.array() * 4.0, fixq::Axis::Rows, {8}) == shifted);
   const Eigen::ArrayXXf wf = w.array().cast<float>();
   for (Eigen::Index c = 0; c < 6; ++c)
-    CHECK(choose_frac_per_channel(wf, 1, 8)[static_cast<std::size_t>(c)] == choose_frac(wf.col(c), 8));
+    CHECK(choose_frac_per_channel(wf, fixq::Axis::Cols, {8})[static_cast<std::size_t>(c)] == choose_frac(wf.col(c), {8}));
   // Whole-tensor choose_frac on the same inputs.
-  CHECK(choose_frac(big.block(2, 3, 4, 6), 8) == choose_frac(w, 8));
-  CHECK(choose_frac(wr, 8) == choose_frac(w, 8));
-  CHECK(choose_frac(w * 4.0, 8) == choose_frac(w, 8) - 2);
+  CHECK(choose_frac(big.block(2, 3, 4, 6), {8}) == choose_frac(w, {8}));
+  CHECK(choose_frac(wr, {8}) == choose_frac(w, {8}));
+  CHECK(choose_frac(w * 4.0, {8}) == choose_frac(w, {8}) - 2);
 }
 
 TEST_CASE("Invalid arguments throw std::invalid_argument", "[kernels][frac_select]") {
@@ -591,17 +595,17 @@ TEST_CASE("Invalid arguments throw std::invalid_argument", "[kernels][frac_selec
   const Eigen::MatrixXd m = Eigen::MatrixXd::Ones(2, 3);
   for (int word : {0, -1, 65, 1000}) {
     INFO("word " << word);
-    CHECK_THROWS_AS(choose_frac(x, word), std::invalid_argument);
-    CHECK_THROWS_AS(choose_frac(x, word, false), std::invalid_argument);
-    CHECK_THROWS_AS(choose_frac(x, word, true, FracMethod::MinMSE), std::invalid_argument);
-    CHECK_THROWS_AS(choose_frac(Eigen::ArrayXd::Zero(3), word), std::invalid_argument);
-    CHECK_THROWS_AS(choose_frac_per_channel(m, 0, word), std::invalid_argument);
+    CHECK_THROWS_AS(choose_frac(x, {word}), std::invalid_argument);
+    CHECK_THROWS_AS(choose_frac(x, {word, false}), std::invalid_argument);
+    CHECK_THROWS_AS(choose_frac(x, {word, true, FracMethod::MinMSE}), std::invalid_argument);
+    CHECK_THROWS_AS(choose_frac(Eigen::ArrayXd::Zero(3), {word}), std::invalid_argument);
+    CHECK_THROWS_AS(choose_frac_per_channel(m, fixq::Axis::Rows, {word}), std::invalid_argument);
   }
-  CHECK_NOTHROW(choose_frac(arr({-0.5}), 1));
-  CHECK_NOTHROW(choose_frac(x, 64));
+  CHECK_NOTHROW(choose_frac(arr({-0.5}), {1}));
+  CHECK_NOTHROW(choose_frac(x, {64}));
   for (int axis : {-1, 2, 3}) {
     INFO("axis " << axis);
-    CHECK_THROWS_AS(choose_frac_per_channel(m, axis, 8), std::invalid_argument);
-    CHECK_THROWS_WITH(choose_frac_per_channel(m, axis, 8), Catch::Matchers::Contains(std::to_string(axis)));
+    CHECK_THROWS_AS(choose_frac_per_channel(m, static_cast<fixq::Axis>(axis), {8}), std::invalid_argument);
+    CHECK_THROWS_WITH(choose_frac_per_channel(m, static_cast<fixq::Axis>(axis), {8}), Catch::Matchers::Contains(std::to_string(axis)));
   }
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fixq/kernels/quantize.hpp>
+#include <fixq/random.hpp>
 #include <fixq/kernels/quantize_tensor.hpp>
 
 #include "support/kernel_reference.hpp"
@@ -34,8 +35,8 @@ template <class In, class Out>
 std::size_t mismatches(const std::vector<In>& x, const Format& f, Round r, Overflow o, std::uint64_t seed,
                        std::uint64_t first_index = 0) {
   std::size_t bad = 0;
-  fixq::dispatch_round(r, [&]<Round R>() {
-    fixq::dispatch_overflow(o, [&]<Overflow O>() {
+  fixq::detail::dispatch_round(r, [&]<Round R>() {
+    fixq::detail::dispatch_overflow(o, [&]<Overflow O>() {
       std::vector<Out> ref(x.size());
       std::vector<In> kept;  // the elements that do not throw
       for (std::size_t i = 0; i < x.size(); ++i) {
@@ -50,7 +51,7 @@ std::size_t mismatches(const std::vector<In>& x, const Format& f, Round r, Overf
       std::vector<Out> got(x.size());
       bool got_throws = false;
       try {
-        fixq::quantize_span(x.data(), got.data(), x.size(), f, r, o, seed, first_index);
+        fixq::quantize_span(x.data(), got.data(), x.size(), {f, r, o, seed}, first_index);
       } catch (const fixq::overflow_error&) {
         got_throws = true;
       }
@@ -200,7 +201,7 @@ std::array<std::vector<Out>, 2> on_one_and_two_threads(const std::vector<In>& x,
   std::array<std::vector<Out>, 2> y{std::vector<Out>(x.size()), std::vector<Out>(x.size())};
   for (int t : {1, 2}) {
     fixq::set_threads(t);
-    fixq::quantize_span(x.data(), y[static_cast<std::size_t>(t - 1)].data(), x.size(), f, r, o, seed);
+    fixq::quantize_span(x.data(), y[static_cast<std::size_t>(t - 1)].data(), x.size(), {f, r, o, seed});
   }
   fixq::set_threads(0);
   return y;
@@ -230,17 +231,17 @@ TEST_CASE("results do not depend on the thread count", "[kernels]") {
 TEST_CASE("Overflow::Throw throws at the first overflowing element", "[kernels]") {
   std::vector<float> x(10000, 0.5f);
   std::vector<float> y(x.size());
-  CHECK_NOTHROW(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::NearestEven, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(x.data(), y.data(), x.size(), {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}));
   x[9000] = 8.0f;
-  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::NearestEven, Overflow::Throw),
+  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}),
                   fixq::overflow_error);
   x[9000] = std::numeric_limits<float>::quiet_NaN();
-  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::NearestEven, Overflow::Throw),
+  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}),
                   fixq::overflow_error);
-  x[9000] = 7.96875f;  // rounds up to 8 (NearestUp): the carry overflows
-  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::NearestUp, Overflow::Throw),
+  x[9000] = 7.96875f;  // rounds up to 8 (NearestTiesToPosInf): the carry overflows
+  CHECK_THROWS_AS(fixq::quantize_span(x.data(), y.data(), x.size(), {Format{8, 4}, Round::NearestTiesToPosInf, Overflow::Throw, 0}),
                   fixq::overflow_error);
-  CHECK_NOTHROW(fixq::quantize_span(x.data(), y.data(), x.size(), Format{8, 4}, Round::Floor, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(x.data(), y.data(), x.size(), {Format{8, 4}, Round::Floor, Overflow::Throw, 0}));
   CHECK(y[9000] == 7.9375f);  // through the exact path: the chunk holds a value beyond the largest code
   CHECK(y[0] == 0.5f);
   // A chunk that cannot overflow takes the saturating lanes; only a chunk with an
@@ -248,15 +249,15 @@ TEST_CASE("Overflow::Throw throws at the first overflowing element", "[kernels]"
   std::vector<float> big(100000, 0.5f), out(big.size());
   big[5] = -7.96875f;      // -127.5 LSBs: within the range
   big[99990] = 7.96875f;   // 127.5 LSBs: beyond the largest code, 127
-  CHECK_THROWS_AS(fixq::quantize_span(big.data(), out.data(), big.size(), Format{8, 4}, Round::NearestEven,
-                                      Overflow::Throw),
+  CHECK_THROWS_AS(fixq::quantize_span(big.data(), out.data(), big.size(), {Format{8, 4}, Round::NearestEven,
+                                      Overflow::Throw, 0}),
                   fixq::overflow_error);  // ties to 128
-  CHECK_NOTHROW(fixq::quantize_span(big.data(), out.data(), big.size(), Format{8, 4}, Round::Floor, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(big.data(), out.data(), big.size(), {Format{8, 4}, Round::Floor, Overflow::Throw, 0}));
   CHECK(out[5] == -8.0f);
   CHECK(out[99990] == 7.9375f);
   CHECK(out[99999] == 0.5f);
   big[99990] = 0.25f;  // nothing beyond the range: in place, every chunk in the lanes
-  CHECK_NOTHROW(fixq::quantize_span(big.data(), big.data(), big.size(), Format{8, 4}, Round::NearestUp, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(big.data(), big.data(), big.size(), {Format{8, 4}, Round::NearestTiesToPosInf, Overflow::Throw, 0}));
   CHECK(big[5] == -7.9375f);  // -127.5 ties up
   CHECK(big[99990] == 0.25f);
 }
@@ -267,23 +268,23 @@ TEST_CASE("Overflow::Throw: limits near 2^62, where the codes' limits are not do
   const Format u{62, 0, false};
   std::vector<double> x{1.0, 0x1p62 - 512, 3.0};
   std::vector<std::uint64_t> c(x.size());
-  CHECK_NOTHROW(fixq::quantize_span(x.data(), c.data(), x.size(), u, Round::Ceil, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(x.data(), c.data(), x.size(), {u, Round::Ceil, Overflow::Throw, 0}));
   CHECK(c[1] == (std::uint64_t{1} << 62) - 512);
   x[1] = 0x1p62;  // rounds to 2^62 under every mode: beyond the largest code
   for (Round r : fixq::all_rounds)
-    CHECK_THROWS_AS(fixq::quantize_span(x.data(), c.data(), x.size(), u, r, Overflow::Throw), fixq::overflow_error);
+    CHECK_THROWS_AS(fixq::quantize_span(x.data(), c.data(), x.size(), {u, r, Overflow::Throw, 0}), fixq::overflow_error);
   // Signed 62 bits: [-2^61, 2^61 - 1]; -2^61 is a double, 2^61 - 1 is not.
   const Format s{62, 0, true};
   std::vector<double> y{-0x1p61, 0x1p61 - 256};
   std::vector<std::int64_t> d(y.size());
-  CHECK_NOTHROW(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Floor, Overflow::Throw));
+  CHECK_NOTHROW(fixq::quantize_span(y.data(), d.data(), y.size(), {s, Round::Floor, Overflow::Throw, 0}));
   CHECK(d[0] == -(std::int64_t{1} << 61));
   CHECK(d[1] == (std::int64_t{1} << 61) - 256);
   y[0] = std::nextafter(-0x1p61, -1e300);
-  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Ceil, Overflow::Throw), fixq::overflow_error);
+  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), {s, Round::Ceil, Overflow::Throw, 0}), fixq::overflow_error);
   y[0] = -0x1p61;
   y[1] = 0x1p61;
-  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), s, Round::Floor, Overflow::Throw), fixq::overflow_error);
+  CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), {s, Round::Floor, Overflow::Throw, 0}), fixq::overflow_error);
 }
 
 TEST_CASE("bad formats and code types are rejected with a message naming them", "[kernels]") {
@@ -291,15 +292,15 @@ TEST_CASE("bad formats and code types are rejected with a message naming them", 
   std::vector<std::int8_t> c(4);
   std::vector<float> y(4);
   try {
-    fixq::quantize_span(x.data(), c.data(), 4, Format{9, 4});
+    fixq::quantize_span(x.data(), c.data(), 4, {Format{9, 4}});
     FAIL("no exception");
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("Fixed<9,4>") != std::string::npos);
   }
-  CHECK_THROWS_AS(fixq::quantize_span(x.data(), c.data(), 4, Format{8, 4, false}), std::invalid_argument);
-  CHECK_NOTHROW(fixq::quantize_span(x.data(), c.data(), 4, Format{8, 4, true}));
+  CHECK_THROWS_AS(fixq::quantize_span(x.data(), c.data(), 4, {Format{8, 4, false}}), std::invalid_argument);
+  CHECK_NOTHROW(fixq::quantize_span(x.data(), c.data(), 4, {Format{8, 4, true}}));
   try {
-    fixq::quantize_span(x.data(), y.data(), 4, Format{65, 4});
+    fixq::quantize_span(x.data(), y.data(), 4, {Format{65, 4}});
     FAIL("no exception");
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("word = 65") != std::string::npos);
@@ -315,7 +316,7 @@ TEST_CASE("stochastic rounding: probability, zero mean error, no neighbour corre
   const double x0 = (3 + 0.3) / 16.0;
   std::vector<float> x(n, static_cast<float>(x0));
   std::vector<std::int8_t> c(n);
-  fixq::quantize_span(x.data(), c.data(), n, f, Round::Stochastic, Overflow::Saturate, 2024);
+  fixq::quantize_span(x.data(), c.data(), n, {f, Round::Stochastic, Overflow::Saturate, 2024});
   const double exact_p = std::floor((static_cast<double>(static_cast<float>(x0)) * 16 - 3) * 0x1p32) / 0x1p32;
   double ups = 0, both = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -334,8 +335,8 @@ TEST_CASE("stochastic rounding: probability, zero mean error, no neighbour corre
   CHECK(std::fabs(mean_code - static_cast<double>(static_cast<float>(x0)) * 16) < 0.005);
   // Same seed, same bits; another seed, other bits.
   std::vector<std::int8_t> again(n), other(n);
-  fixq::quantize_span(x.data(), again.data(), n, f, Round::Stochastic, Overflow::Saturate, 2024);
-  fixq::quantize_span(x.data(), other.data(), n, f, Round::Stochastic, Overflow::Saturate, 2025);
+  fixq::quantize_span(x.data(), again.data(), n, {f, Round::Stochastic, Overflow::Saturate, 2024});
+  fixq::quantize_span(x.data(), other.data(), n, {f, Round::Stochastic, Overflow::Saturate, 2025});
   CHECK(again == c);
   CHECK(other != c);
 }
@@ -346,63 +347,64 @@ TEST_CASE("Eigen front ends: arrays, matrices, maps with strides, blocks, expres
   const Eigen::ArrayXXf b = Eigen::ArrayXXf::Random(37, 23);
   for (Round r : {Round::NearestEven, Round::Stochastic}) {
     // Plain array: element k (column-major) is quantize_span's element k.
-    const Eigen::ArrayXXf qa = fixq::quantize(a, f, r, Overflow::Saturate, 5);
+    const Eigen::ArrayXXf qa = fixq::quantize(a, {f, r, Overflow::Saturate, 5});
     std::vector<float> ref(static_cast<std::size_t>(a.size()));
-    fixq::quantize_span(a.data(), ref.data(), ref.size(), f, r, Overflow::Saturate, 5);
+    fixq::quantize_span(a.data(), ref.data(), ref.size(), {f, r, Overflow::Saturate, 5});
     for (Eigen::Index k = 0; k < a.size(); ++k) REQUIRE(qa(k) == ref[static_cast<std::size_t>(k)]);
 
     // An expression is evaluated first; indices follow the result's storage order.
     const Eigen::ArrayXXf e = a * 3 + b;
-    const Eigen::ArrayXXf qe = fixq::quantize(a * 3 + b, f, r, Overflow::Wrap, 6);
-    CHECK((qe == fixq::quantize(e, f, r, Overflow::Wrap, 6)).all());
+    const Eigen::ArrayXXf qe = fixq::quantize(a * 3 + b, {f, r, Overflow::Wrap, 6});
+    CHECK((qe == fixq::quantize(e, {f, r, Overflow::Wrap, 6})).all());
 
     // A block with an outer stride: same as quantizing its evaluated copy.
     const Eigen::ArrayXXf blk = a.block(3, 2, 20, 11);
-    const Eigen::ArrayXXf qb = fixq::quantize(a.block(3, 2, 20, 11), f, r, Overflow::Saturate, 7);
-    CHECK((qb == fixq::quantize(blk, f, r, Overflow::Saturate, 7)).all());
+    const Eigen::ArrayXXf qb = fixq::quantize(a.block(3, 2, 20, 11), {f, r, Overflow::Saturate, 7});
+    CHECK((qb == fixq::quantize(blk, {f, r, Overflow::Saturate, 7})).all());
 
     // Maps with inner and outer strides.
     using Strided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::Stride<Eigen::Dynamic, 2>>;
     const Strided m(a.data(), 18, 23, Eigen::Stride<Eigen::Dynamic, 2>(37, 2));
     const Eigen::ArrayXXf mcopy = m;
-    CHECK((fixq::quantize(m, f, r, Overflow::Saturate, 8) == fixq::quantize(mcopy, f, r, Overflow::Saturate, 8)).all());
+    CHECK((fixq::quantize(m, {f, r, Overflow::Saturate, 8}) == fixq::quantize(mcopy, {f, r, Overflow::Saturate, 8})).all());
 
     // Row-major storage: indices follow memory order.
     const Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = a;
-    const auto qrm = fixq::quantize(rm, f, r, Overflow::Saturate, 9);
+    const Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> qrm =
+        fixq::quantize(rm, {f, r, Overflow::Saturate, 9});
     std::vector<float> rref(static_cast<std::size_t>(rm.size()));
-    fixq::quantize_span(rm.data(), rref.data(), rref.size(), f, r, Overflow::Saturate, 9);
+    fixq::quantize_span(rm.data(), rref.data(), rref.size(), {f, r, Overflow::Saturate, 9});
     for (Eigen::Index k = 0; k < rm.size(); ++k) REQUIRE(qrm.data()[k] == rref[static_cast<std::size_t>(k)]);
 
     // Matrices and vectors keep their kind.
     const Eigen::MatrixXd md = a.cast<double>().matrix();
-    const Eigen::MatrixXd qmd = fixq::quantize(md, f, r);
+    const Eigen::MatrixXd qmd = fixq::quantize(md, {f, r, Overflow::Saturate, 0});
     CHECK(qmd.rows() == md.rows());
     const Eigen::VectorXf v = a.col(4).matrix();
-    const Eigen::VectorXf qv = fixq::quantize(v, f, r, Overflow::Saturate, 3);
+    const Eigen::VectorXf qv = fixq::quantize(v, {f, r, Overflow::Saturate, 3});
     CHECK(qv.size() == v.size());
   }
 
   // Codes and back.
-  const auto codes = fixq::quantize_codes<std::int8_t>(a, f);
+  const auto codes = fixq::quantize_codes<std::int8_t>(a, {f}).eval();
   static_assert(std::is_same_v<std::decay_t<decltype(codes)>, Eigen::Array<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>>);
   const Eigen::ArrayXXf back = fixq::dequantize(codes, f);
-  CHECK((back == fixq::quantize(a, f)).all());
+  CHECK((back == fixq::quantize(a, {f})).all());
   const Eigen::ArrayXXd backd = fixq::dequantize<double>(codes, f);
   CHECK((backd.cast<float>() == back).all());
-  CHECK_THROWS_AS(fixq::quantize_codes<std::int8_t>(a, Format{16, 4}), std::invalid_argument);
+  CHECK_THROWS_AS(fixq::quantize_codes<std::int8_t>(a, {Format{16, 4}}).eval(), std::invalid_argument);
 
   // In place, whole arrays and blocks.
   Eigen::ArrayXXf c = a;
-  fixq::quantize_inplace(c, f, Round::Stochastic, Overflow::Saturate, 42);
-  CHECK((c == fixq::quantize(a, f, Round::Stochastic, Overflow::Saturate, 42)).all());
+  fixq::quantize_inplace(c, {f, Round::Stochastic, Overflow::Saturate, 42});
+  CHECK((c == fixq::quantize(a, {f, Round::Stochastic, Overflow::Saturate, 42})).all());
   Eigen::ArrayXXf d = a;
-  fixq::quantize_inplace(d.block(1, 1, 5, 6), f);
-  CHECK((d.block(1, 1, 5, 6) == fixq::quantize(a.block(1, 1, 5, 6), f)).all());
+  fixq::quantize_inplace(d.block(1, 1, 5, 6), {f});
+  CHECK((d.block(1, 1, 5, 6) == fixq::quantize(a.block(1, 1, 5, 6), {f})).all());
   CHECK((d.col(0) == a.col(0)).all());  // untouched outside the block
   Eigen::ArrayXXf g = a;
-  fixq::quantize_inplace(g.row(2), f);  // inner stride != 1: the evaluated path
-  CHECK((g.row(2) == fixq::quantize(a.row(2), f)).all());
+  fixq::quantize_inplace(g.row(2), {f});  // inner stride != 1: the evaluated path
+  CHECK((g.row(2) == fixq::quantize(a.row(2), {f})).all());
   CHECK((g.row(3) == a.row(3)).all());
 }
 
@@ -412,17 +414,17 @@ TEST_CASE("tensors of rank 1 to 5 and tensor maps", "[kernels][tensor]") {
     t.setRandom();
     t = t * 8.0f;
     std::vector<float> ref(static_cast<std::size_t>(t.size()));
-    fixq::quantize_span(t.data(), ref.data(), ref.size(), f, Round::Stochastic, Overflow::Saturate, 13);
-    const auto q = fixq::quantize(t, f, Round::Stochastic, Overflow::Saturate, 13);
+    fixq::quantize_span(t.data(), ref.data(), ref.size(), {f, Round::Stochastic, Overflow::Saturate, 13});
+    const auto q = fixq::quantize(t, {f, Round::Stochastic, Overflow::Saturate, 13});
     REQUIRE(q.dimensions() == t.dimensions());
     for (Eigen::Index k = 0; k < t.size(); ++k) REQUIRE(q.data()[k] == ref[static_cast<std::size_t>(k)]);
-    const auto codes = fixq::quantize_codes<std::int8_t>(t, f, Round::Stochastic, Overflow::Saturate, 13);
+    const auto codes = fixq::quantize_codes<std::int8_t>(t, {f, Round::Stochastic, Overflow::Saturate, 13});
     const auto back = fixq::dequantize(codes, f);
     for (Eigen::Index k = 0; k < t.size(); ++k) REQUIRE(back.data()[k] == ref[static_cast<std::size_t>(k)]);
     Eigen::TensorMap<decltype(t)> map(t.data(), t.dimensions());
-    const auto qm = fixq::quantize(map, f, Round::Stochastic, Overflow::Saturate, 13);
+    const auto qm = fixq::quantize(map, {f, Round::Stochastic, Overflow::Saturate, 13});
     for (Eigen::Index k = 0; k < t.size(); ++k) REQUIRE(qm.data()[k] == ref[static_cast<std::size_t>(k)]);
-    fixq::quantize_inplace(map, f, Round::Stochastic, Overflow::Saturate, 13);
+    fixq::quantize_inplace(map, {f, Round::Stochastic, Overflow::Saturate, 13});
     for (Eigen::Index k = 0; k < t.size(); ++k) REQUIRE(t.data()[k] == ref[static_cast<std::size_t>(k)]);
   };
   check_tensor(Eigen::Tensor<float, 1>(33));

@@ -6,9 +6,9 @@
 // from AESENC chosen at run time), with FIXQ_NO_EXPLICIT_SIMD (ARS from the
 // table-driven round), and where the machine runs them for AVX2 with VAES and for
 // AVX-512 without VAES. Each build tests the code its ISA selects:
-//  - fixq::simd::quantize_f32<Native, R, O, Out> (simd/quantize_f32.hpp), or the
+//  - fixq::detail::simd::quantize_f32<Native, R, O, Out> (simd/quantize_f32.hpp), or the
 //    portable detail::chunk_float_lanes of kernels/quantize_span.hpp;
-//  - fixq::simd::random_u32_fill (simd/random_fill.hpp).
+//  - fixq::detail::simd::random_u32_fill (simd/random_fill.hpp).
 // The reference is the scalar core: code_from_floating<R, O>(x, f, random_u32(seed, i)),
 // itself tested against an independent big-integer reference in tests/core/.
 #include <catch2/catch.hpp>
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include <fixq/core/convert.hpp>
-#include <fixq/core/random.hpp>
+#include <fixq/random.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/simd/native.hpp>
 #include <fixq/simd/random_fill.hpp>
@@ -38,13 +38,13 @@ template <Round R, Overflow O, class Out>
 void float_lanes(const float* in, Out* out, std::size_t n, const Format& f, std::uint64_t seed,
                  std::uint64_t first, bool prefetch = false) {
 #if defined(FIXQ_SIMD_NATIVE)
-  fixq::simd::quantize_f32<fixq::simd::Native, R, O>(in, out, n, fixq::branch_free_plan<float, O>(f),
+  fixq::detail::simd::quantize_f32<fixq::detail::simd::Native, R, O>(in, out, n, fixq::detail::branch_free_plan<float, O>(f),
                                                       static_cast<float>(f.lsb()), seed, first, prefetch);
 #else
   (void)prefetch;
   std::vector<std::uint32_t> random(n + 1);
-  fixq::simd::random_u32_fill(seed, first, random.data(), n);
-  fixq::detail::chunk_float_lanes<R, O>(in, out, n, fixq::detail::make_plan(f, O), random.data());
+  fixq::detail::simd::random_u32_fill(seed, first, random.data(), n);
+  fixq::detail::float_path_chunk<R, O>(in, out, n, fixq::detail::make_plan(f, O), random.data());
 #endif
 }
 
@@ -104,7 +104,7 @@ std::size_t mismatches(const std::vector<float>& x, const std::vector<fixq::int1
   for (std::size_t i = 0; i < x.size(); ++i) {
     Out want;
     if constexpr (std::is_same_v<Out, float>)
-      want = fixq::to_floating<float>(ref[i], f.frac);
+      want = fixq::detail::to_floating<float>(ref[i], f.frac);
     else
       want = static_cast<Out>(ref[i]);
     if (!same_bits(got[i], want)) {
@@ -122,10 +122,10 @@ std::size_t mismatches(const std::vector<float>& x, const std::vector<fixq::int1
 template <Round R, Overflow O>
 std::size_t check_format(const Format& f, const std::vector<float>& x, std::uint64_t seed, std::uint64_t first) {
   // Round::Stochastic takes the vector lanes for fewer formats (codes within 2^24).
-  if (R == Round::Stochastic && !fixq::simd::stochastic_lanes_fit(f)) return 0;
+  if (R == Round::Stochastic && !fixq::detail::simd::stochastic_lanes_fit(f)) return 0;
   std::vector<fixq::int128> ref(x.size());
   for (std::size_t i = 0; i < x.size(); ++i)
-    ref[i] = fixq::code_from_floating<R, O>(x[i], f, fixq::random_u32(seed, first + i));
+    ref[i] = fixq::detail::code_from_floating<R, O>(x[i], f, fixq::random_u32(seed, first + i));
   const auto fits = [&](auto bits, bool is_signed) {
     return f.max_code() < (std::uint64_t{1} << (bits - (is_signed ? 1 : 0))) && (is_signed || !f.is_signed);
   };
@@ -151,14 +151,14 @@ std::vector<Format> lane_formats() {
 }  // namespace
 
 TEST_CASE("float lanes equal the scalar core for every rounding, saturating mode and code type", "[simd]") {
-  INFO("ISA: " << fixq::simd::isa_name());
+  INFO("ISA: " << fixq::detail::simd::isa_name());
   std::mt19937_64 gen(17);
   std::size_t bad = 0, checked = 0;
   std::uint64_t first = 0;
   for (const Format& f : lane_formats()) {
     const std::vector<float> x = inputs(f, gen);
     first = (first * 7 + 13) % 1000;  // starts on and off an ARS block
-    for (Round r : fixq::all_rounds) fixq::dispatch_round(r, [&]<Round R>() {
+    for (Round r : fixq::all_rounds) fixq::detail::dispatch_round(r, [&]<Round R>() {
       bad += check_format<R, Overflow::Saturate>(f, x, 5, first);
       bad += check_format<R, Overflow::SaturateSymmetric>(f, x, 6, first);
       bad += check_format<R, Overflow::SaturateZero>(f, x, 7, first);
@@ -190,14 +190,14 @@ TEST_CASE("float lanes: every length and start index around the vector width", "
 }
 
 TEST_CASE("random_u32_fill equals random_u32 for every start and length", "[simd][random]") {
-  INFO("ISA: " << fixq::simd::ars_isa_name());
+  INFO("ISA: " << fixq::detail::simd::ars_isa_name());
   std::size_t bad = 0;
   for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{42}, ~std::uint64_t{0}})
     for (std::uint64_t first : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{1000},
                                 std::uint64_t{0xFFFFFFFFull * 4 - 8}, ~std::uint64_t{0} - 300})
       for (std::size_t n : {0u, 1u, 5u, 16u, 17u, 63u, 64u, 65u, 127u, 128u, 129u, 300u, 600u, 1500u}) {
         std::vector<std::uint32_t> got(n + 1, 0xDEADBEEF);
-        fixq::simd::random_u32_fill(seed, first, got.data(), n);
+        fixq::detail::simd::random_u32_fill(seed, first, got.data(), n);
         for (std::size_t k = 0; k < n; ++k) bad += got[k] != fixq::random_u32(seed, first + k);
         bad += got[n] != 0xDEADBEEF;  // nothing written past the end
       }
@@ -218,7 +218,7 @@ TEST_CASE("Round::Stochastic: in place, and elements whose carry the bottom half
         const std::uint64_t first = 128;
         std::vector<float> x(n);
         for (std::size_t i = 0; i < n; ++i) {
-          const std::uint32_t b = fixq::random_half(seed, first + i, 0);
+          const std::uint32_t b = fixq::detail::random_half(seed, first + i, 0);
           const std::uint32_t F = (0xFFFFu - b) << 16 | (static_cast<std::uint32_t>(gen()) & 0xFF00u);
           const double y = i % 2 ? std::ldexp(static_cast<double>(F), -32) : -std::ldexp(std::ldexp(1.0, 32) - F, -32);
           x[i] = static_cast<float>(y / 16);
@@ -232,7 +232,7 @@ TEST_CASE("Round::Stochastic: in place, and elements whose carry the bottom half
         std::size_t bad = 0, ups = 0;
         for (std::size_t i = 0; i < n; ++i) {
           const auto want =
-              fixq::code_from_floating<Round::Stochastic, Overflow::Saturate>(x[i], f, fixq::random_u32(seed, first + i));
+              fixq::detail::code_from_floating<Round::Stochastic, Overflow::Saturate>(x[i], f, fixq::random_u32(seed, first + i));
           const double v = static_cast<double>(want) / 16;
           bad += got[i] != v;
           bad += in_place[i] != v;
@@ -252,7 +252,7 @@ TEST_CASE("V::ars equals ars::block for any first block and stream", "[simd][ran
   // The generator of the vector lanes: vector j holds blocks first + (lanes / 4) j + l
   // in its 128-bit lanes l; checked for starts whose blocks carry into the counter's
   // high word, against the scalar (table-driven or AES-NI) block.
-  using V = fixq::simd::Native;
+  using V = fixq::detail::simd::Native;
   if constexpr (V::has_ars) {
     std::mt19937_64 gen(5);
     std::size_t bad = 0;
@@ -268,8 +268,8 @@ TEST_CASE("V::ars equals ars::block for any first block and stream", "[simd][ran
             alignas(64) std::uint32_t got[V::lanes];
             V::store(got, w[j]);
             for (std::size_t l = 0; l < blocks_per_vector; ++l) {
-              const auto want = fixq::ars::block(fixq::ars::counter_of_block(first + blocks_per_vector * j + l, stream),
-                                                 fixq::ars::key_of(seed));
+              const auto want = fixq::detail::ars::block(fixq::detail::ars::counter_of_block(first + blocks_per_vector * j + l, stream),
+                                                 fixq::detail::ars::key_of(seed));
               for (std::size_t t = 0; t < 4; ++t) bad += got[4 * l + t] != want[t];
             }
           }

@@ -91,13 +91,13 @@ inline i128 ref_round(i128 num, i128 den, fixq::Round r, std::uint32_t u = 0) {
       return q + 1;
     case Round::TowardZero:
       return toward;
-    case Round::NearestUp:
+    case Round::NearestTiesToPosInf:
       return nearest(q + 1);
-    case Round::NearestDown:
+    case Round::NearestTiesToNegInf:
       return nearest(q);
     case Round::NearestAway:
       return nearest(away);
-    case Round::NearestZero:
+    case Round::NearestTiesToZero:
       return nearest(toward);
     case Round::NearestEven:
       return nearest(even);

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include <fixq/core.hpp>
+#include <fixq/random.hpp>
 
 namespace fixq_test {
 
@@ -18,16 +19,16 @@ namespace fixq_test {
 template <fixq::Round R, fixq::Overflow O, class In>
 fixq::int128 reference_code(In v, const fixq::Format& f, std::uint32_t u) {
   const fixq::detail::Decomposed d = fixq::detail::decompose(v);
-  if (d.kind == fixq::detail::Kind::NaN) return fixq::code_for_nan<O>(f);
-  if (d.kind == fixq::detail::Kind::Inf) return fixq::code_for_inf<O>(d.negative, f);
-  return fixq::code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
+  if (d.kind == fixq::detail::Kind::NaN) return fixq::detail::code_for_nan<O>(f);
+  if (d.kind == fixq::detail::Kind::Inf) return fixq::detail::code_for_inf<O>(d.negative, f);
+  return fixq::detail::code_from_scaled<R, O>(d.mant, d.exp + f.frac, f, u);
 }
 
 /// A code as a kernel's output type: its value (correctly rounded) or the code.
 template <class Out>
 Out reference_out(fixq::int128 code, const fixq::Format& f) {
   if constexpr (std::is_floating_point_v<Out>)
-    return fixq::to_floating<Out>(code, f.frac);
+    return fixq::detail::to_floating<Out>(code, f.frac);
   else
     return static_cast<Out>(code);
 }

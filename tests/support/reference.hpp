@@ -268,10 +268,10 @@ inline bool goes_up(const Split& s, fixq::Round r) {
     case Round::Floor: return false;
     case Round::Ceil: return true;
     case Round::TowardZero: return s.x_negative;  // trunc: up for negative x
-    case Round::NearestUp: return above || tie;
-    case Round::NearestDown: return above;
+    case Round::NearestTiesToPosInf: return above || tie;
+    case Round::NearestTiesToNegInf: return above;
     case Round::NearestAway: return above || (tie && tie_positive);
-    case Round::NearestZero: return above || (tie && !tie_positive);
+    case Round::NearestTiesToZero: return above || (tie && !tie_positive);
     case Round::NearestEven: return above || (tie && s.n.odd());  // n odd: n + 1 is even
     case Round::NearestOdd: return above || (tie && !s.n.odd());
     case Round::Stochastic: break;
@@ -358,8 +358,8 @@ inline RefCode reference_code(const ExactValue& v, const TargetFormat& f, fixq::
 /// The 9 deterministic rounding modes.
 inline constexpr fixq::Round deterministic_rounds[] = {
     fixq::Round::Floor,       fixq::Round::Ceil,        fixq::Round::TowardZero,
-    fixq::Round::NearestUp,   fixq::Round::NearestDown, fixq::Round::NearestAway,
-    fixq::Round::NearestZero, fixq::Round::NearestEven, fixq::Round::NearestOdd};
+    fixq::Round::NearestTiesToPosInf,   fixq::Round::NearestTiesToNegInf, fixq::Round::NearestAway,
+    fixq::Round::NearestTiesToZero, fixq::Round::NearestEven, fixq::Round::NearestOdd};
 inline constexpr int n_rounds = 9;
 inline constexpr int n_overflows = 5;
 inline constexpr int n_modes = n_rounds * n_overflows;

@@ -8,8 +8,11 @@
 //   -a    : W = Wa + 1, F = Fa, S = true
 // A result wider than 64 bits is a compile error (see detail::exact_result in
 // the compiler's message for the widths). The result keeps the operands' Round
-// and Overflow modes when they agree, otherwise NearestEven and Saturate.
-// Division rounds by the policy of a result type the caller names.
+// and Overflow modes, which must agree: mixing modes in + - * is a compile
+// error, since no choice of the result's modes is right for every design
+// (convert one operand, e.g. Fixed<8, 4, Round::Floor>(b), to say which).
+// Compound assignments (a += b) round and narrow the exact result by a's modes,
+// whatever b's are. Division rounds by the modes of a result type the caller names.
 // Comparisons between any two formats are exact. (The operators return auto
 // so that their constraints are checked before the result type is formed:
 // Clang 14 would otherwise reject unrelated operators in namespace fixq.)
@@ -41,9 +44,11 @@ struct exact_result {
 
 template <class A, class B>
 struct common_modes {
-  static constexpr Round round = A::rounding == B::rounding ? A::rounding : Round::NearestEven;
-  static constexpr Overflow overflow =
-      A::overflow == B::overflow ? A::overflow : Overflow::Saturate;
+  static_assert(A::rounding == B::rounding && A::overflow == B::overflow,
+                "fixq: + - * on Fixed operands with different Round or Overflow modes: convert one "
+                "operand to the other's modes first (the exact result carries one pair of modes)");
+  static constexpr Round round = A::rounding;
+  static constexpr Overflow overflow = A::overflow;
 };
 
 template <class A, class B>
@@ -138,6 +143,82 @@ constexpr bool operator==(const A& a, const B& b) {
 }
 
 namespace detail {
+/// a converted to A's modes (lossless), for the compound assignments' wide fallback.
+template <class A, class B>
+using with_modes_of = Fixed<B::word, B::frac, A::rounding, A::overflow, B::is_signed>;
+
+/// The exact value code * 2^-frac (|code| <= 2^126) converted to A by A's modes.
+template <class A, class G>
+constexpr A convert_exact(int128 code, int frac, G& rng) {
+  std::uint32_t u = 0;
+  if constexpr (A::rounding == Round::Stochastic) u = static_cast<std::uint32_t>(rng());
+  return from_exact<A>(code_from_code<A::rounding, A::overflow>(code, frac, A::format(), u));
+}
+/// The generator of a deterministic conversion: never called.
+struct no_generator {
+  using result_type = std::uint32_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return 0xFFFFFFFFu; }
+  constexpr result_type operator()() const { return 0; }
+};
+
+template <int Sign, class A, class B, class G>
+constexpr A& add_assign(A& a, const B& b, G& rng) {
+  constexpr int F = A::frac > B::frac ? A::frac : B::frac;
+  if constexpr (F - A::frac <= 60 && F - B::frac <= 60) {
+    const int128 sum = (static_cast<int128>(a.raw()) << (F - A::frac)) +
+                       Sign * (static_cast<int128>(b.raw()) << (F - B::frac));
+    return a = convert_exact<A>(sum, F, rng);
+  } else {
+    const with_modes_of<A, B> b2(b);
+    if constexpr (Sign > 0)
+      return a = A(a + b2, rng);
+    else
+      return a = A(a - b2, rng);
+  }
+}
+template <class A, class B, class G>
+constexpr A& mul_assign(A& a, const B& b, G& rng) {
+  if constexpr ((A::word - A::is_signed) + (B::word - B::is_signed) <= 126) {  // |product| <= 2^126
+    return a = convert_exact<A>(static_cast<int128>(a.raw()) * static_cast<int128>(b.raw()), A::frac + B::frac, rng);
+  } else {
+    const with_modes_of<A, B> b2(b);
+    return a = A(a * b2, rng);
+  }
+}
+/// Whether `a op= b` can round (so that a stochastic A needs random words).
+template <class A, class B, bool Product>
+inline constexpr bool assign_may_round = (Product ? A::frac + B::frac : std::max(A::frac, B::frac)) > A::frac;
+template <class A, class B, bool Product>
+constexpr void check_deterministic_assign() {
+  static_assert(A::rounding != Round::Stochastic || !assign_may_round<A, B, Product>,
+                "fixq: this compound assignment into a Round::Stochastic Fixed can round and needs random "
+                "words: write a = A(a op b, rng) with a generator such as fixq::RandomStream");
+}
+}  // namespace detail
+
+/// a = a + b, a - b, a * b: the exact result converted to a's type by a's
+/// Round and Overflow (computed in 128 bits, so Word = 64 works too).
+template <FixedPoint A, FixedPoint B>
+constexpr A& operator+=(A& a, const B& b) {
+  detail::check_deterministic_assign<A, B, false>();
+  detail::no_generator g;
+  return detail::add_assign<1>(a, b, g);
+}
+template <FixedPoint A, FixedPoint B>
+constexpr A& operator-=(A& a, const B& b) {
+  detail::check_deterministic_assign<A, B, false>();
+  detail::no_generator g;
+  return detail::add_assign<-1>(a, b, g);
+}
+template <FixedPoint A, FixedPoint B>
+constexpr A& operator*=(A& a, const B& b) {
+  detail::check_deterministic_assign<A, B, true>();
+  detail::no_generator g;
+  return detail::mul_assign(a, b, g);
+}
+
+namespace detail {
 template <class Result, class A, class B>
 constexpr Result divide_with(const A& a, const B& b, std::uint32_t u) {
   constexpr int s = Result::frac + B::frac - A::frac;  // quotient scale, in Result LSBs
@@ -152,18 +233,20 @@ constexpr Result divide_with(const A& a, const B& b, std::uint32_t u) {
 }  // namespace detail
 
 /// a / b rounded by Result's Round and narrowed by its Overflow. Throws
-/// std::domain_error when b is zero. Stochastic results draw from
-/// default_random_stream().
+/// std::domain_error when b is zero. A Round::Stochastic Result needs a
+/// generator (the overload below).
 template <FixedPoint Result, FixedPoint A, FixedPoint B>
 constexpr Result divide(const A& a, const B& b) {
-  std::uint32_t u = 0;
-  if constexpr (Result::rounding == Round::Stochastic) u = default_random_stream().next();
-  return detail::divide_with<Result>(a, b, u);
+  static_assert(Result::rounding != Round::Stochastic,
+                "fixq::divide: a Round::Stochastic result needs random words: divide<Result>(a, b, rng)");
+  return detail::divide_with<Result>(a, b, 0);
 }
-/// Same, drawing the stochastic-rounding word from `rng`.
-template <FixedPoint Result, FixedPoint A, FixedPoint B>
-Result divide(const A& a, const B& b, RandomStream& rng) {
-  return detail::divide_with<Result>(a, b, rng.next());
+/// Same, drawing the stochastic-rounding word from `rng` (one draw).
+template <FixedPoint Result, FixedPoint A, FixedPoint B, Uniform32Generator G>
+constexpr Result divide(const A& a, const B& b, G&& rng) {
+  std::uint32_t u = 0;
+  if constexpr (Result::rounding == Round::Stochastic) u = static_cast<std::uint32_t>(rng());
+  return detail::divide_with<Result>(a, b, u);
 }
 
 }  // namespace fixq

@@ -29,7 +29,7 @@
 #include <fixq/core/overflow.hpp>
 #include <fixq/core/rounding.hpp>
 
-namespace fixq {
+namespace fixq::detail {
 
 /// The exact value mant * 2^shift (target LSB units, |mant| <= 2^126) rounded
 /// under R to an integer, before any overflow handling. Values beyond every
@@ -68,8 +68,6 @@ constexpr int128 code_for_inf(bool negative, const Format& f) {
                                                             : Overflow::Saturate;
   return narrow<sat>(negative ? -detail::pow2_i128(126) : detail::pow2_i128(126), f);
 }
-
-namespace detail {
 
 /// IEEE binary32/binary64 parameters.
 template <class T>
@@ -158,21 +156,21 @@ constexpr float_int_t<T> round_to_int(T y) {
   const I neg = (rb < 0) & ((rb & magnitude_mask) != 0);  // r < 0
   const I pos = rb > 0;                                   // r > 0
   const I fl = t - neg;
-  if constexpr (R == Round::Floor) return fl;
-  if constexpr (R == Round::Ceil) return t + pos;
-  if constexpr (R == Round::TowardZero) return t;
-  // d = f - 1/2 with f = r + neg the fraction above floor.
-  const T half = std::bit_cast<T>(static_cast<I>(std::bit_cast<I>(T(0.5)) ^ (neg << sign_shift)));
-  const I db = std::bit_cast<I>(static_cast<T>(r - half));
-  const I above = db > 0;
-  const I tie = (db & magnitude_mask) == 0;
-  I tie_up = 0;
-  if constexpr (R == Round::NearestUp) tie_up = 1;
-  if constexpr (R == Round::NearestAway) tie_up = fl >= 0;
-  if constexpr (R == Round::NearestZero) tie_up = fl < 0;
-  if constexpr (R == Round::NearestEven) tie_up = fl & 1;
-  if constexpr (R == Round::NearestOdd) tie_up = (fl & 1) ^ 1;
-  return fl + (above | (tie & tie_up));
+  if constexpr (R == Round::Floor) {
+    return fl;
+  } else if constexpr (R == Round::Ceil) {
+    return t + pos;
+  } else if constexpr (R == Round::TowardZero) {
+    return t;
+  } else {
+    // d = f - 1/2 with f = r + neg the fraction above floor.
+    const T half = std::bit_cast<T>(static_cast<I>(std::bit_cast<I>(T(0.5)) ^ (neg << sign_shift)));
+    const I db = std::bit_cast<I>(static_cast<T>(r - half));
+    const I above = db > 0;
+    const I tie = (db & magnitude_mask) == 0;
+    const I tie_up = tie_rounds_up<R>(static_cast<I>(fl < 0), static_cast<I>(fl & 1));
+    return fl + (above | (tie & tie_up));
+  }
 }
 
 /// y with NaN replaced by +-0 and |y| limited to 2^(bits - 2) of float_int_t<T>,
@@ -195,10 +193,8 @@ inline double round_stochastic(double y, std::uint32_t u) {
   const double fl = std::floor(y);
   // floor(f * 2^32) with f = y - fl, computed without rounding error.
   const double frac32 = std::floor(y * 0x1p32) - fl * 0x1p32;
-  return fl + (frac32 + static_cast<double>(u) >= 0x1p32 ? 1.0 : 0.0);
+  return fl + (stochastic_carry(static_cast<std::uint32_t>(frac32), u) ? 1.0 : 0.0);
 }
-
-}  // namespace detail
 
 /// round(v * 2^frac) under R for a finite v, before overflow handling (see
 /// round_scaled for values beyond every 64-bit range).
@@ -354,6 +350,6 @@ inline long double to_long_double(int128 code, int frac) {
   return std::ldexp(static_cast<long double>(code), -frac);
 }
 
-}  // namespace fixq
+}  // namespace fixq::detail
 
 #endif  // FIXQ_CORE_CONVERT_HPP

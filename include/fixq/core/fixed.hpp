@@ -2,12 +2,17 @@
 //
 // A Fixed holds one code of `Word` bits in the smallest standard integer that
 // fits; its value is code * 2^-Frac. Every conversion into a Fixed applies the
-// type's Round and Overflow modes exactly (convert.hpp); arithmetic is exact
-// (arithmetic.hpp).
+// type's Round and Overflow modes exactly (convert.hpp); arithmetic, including
+// the compound assignments, is in arithmetic.hpp.
+//
+// Round::Stochastic needs random words, and fixq has no hidden stream: a
+// conversion into a stochastic type that can round takes a generator
+// (`Fixed(v, rng)`, e.g. a fixq::RandomStream); without one it does not compile.
 #ifndef FIXQ_CORE_FIXED_HPP
 #define FIXQ_CORE_FIXED_HPP
 
 #include <concepts>
+#include <random>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -17,7 +22,6 @@
 #include <fixq/core/convert.hpp>
 #include <fixq/core/format.hpp>
 #include <fixq/core/int128.hpp>
-#include <fixq/core/random.hpp>
 
 namespace fixq {
 
@@ -37,6 +41,14 @@ template <class T>
 inline constexpr bool is_fixed_v = is_fixed<std::remove_cv_t<T>>::value;
 template <class T>
 concept FixedPoint = is_fixed_v<T>;
+
+/// A source of uniform 32-bit random words for Round::Stochastic: a standard
+/// uniform random bit generator with range [0, 2^32 - 1], such as
+/// fixq::RandomStream (random/stream.hpp) or std::mt19937.
+template <class G>
+concept Uniform32Generator = std::uniform_random_bit_generator<std::remove_reference_t<G>> &&
+                             (std::remove_reference_t<G>::min() == 0) &&
+                             (std::remove_reference_t<G>::max() == 0xFFFFFFFFu);
 
 namespace detail {
 template <int W, bool S>
@@ -88,32 +100,32 @@ class Fixed {
 
   /// From a floating-point value, rounded by R and narrowed by O. NaN gives 0
   /// (throws under Overflow::Throw); +-inf overflows (see convert.hpp).
-  /// Under Round::Stochastic the random word comes from default_random_stream().
   template <std::floating_point T>
-  constexpr explicit Fixed(T v) : code_(from_floating(v, draw())) {}
-  /// Same, drawing the stochastic-rounding word from `rng`.
-  template <std::floating_point T>
-  Fixed(T v, RandomStream& rng) : code_(from_floating(v, rng.next())) {}
+  constexpr explicit Fixed(T v) : code_(from_floating(v, draw<true>())) {}
+  /// Same, drawing the stochastic-rounding word from `rng` (one draw, taken
+  /// even when the value needs no rounding; deterministic modes draw nothing).
+  template <std::floating_point T, Uniform32Generator G>
+  constexpr Fixed(T v, G&& rng) : code_(from_floating(v, draw(rng))) {}
 
   /// From an integer; implicit when every value of the integer type fits exactly.
   template <detail::plain_integer I>
   constexpr explicit(!detail::holds_all(std::numeric_limits<I>::digits + std::is_signed_v<I>, 0,
                                         std::is_signed_v<I>, Word, Frac, Signed, O))
       Fixed(I v)
-      : code_(make(code_from_integer<R, O>(static_cast<int128>(v), format(), draw()))) {}
-  template <detail::plain_integer I>
-  Fixed(I v, RandomStream& rng)
-      : code_(make(code_from_integer<R, O>(static_cast<int128>(v), format(), rng.next()))) {}
+      : code_(make(detail::code_from_integer<R, O>(static_cast<int128>(v), format(), draw<(Frac < 0)>()))) {}
+  template <detail::plain_integer I, Uniform32Generator G>
+  constexpr Fixed(I v, G&& rng)
+      : code_(make(detail::code_from_integer<R, O>(static_cast<int128>(v), format(), draw(rng)))) {}
 
   /// From any other Fixed, exactly (no floating-point round trip); implicit
   /// only when every value of the source format fits exactly.
   template <int W2, int F2, Round R2, Overflow O2, bool S2>
   constexpr explicit(!detail::holds_all(W2, F2, S2, Word, Frac, Signed, O))
       Fixed(const Fixed<W2, F2, R2, O2, S2>& other)
-      : code_(from_code<W2, F2, S2>(other.raw(), draw())) {}
-  template <int W2, int F2, Round R2, Overflow O2, bool S2>
-  Fixed(const Fixed<W2, F2, R2, O2, S2>& other, RandomStream& rng)
-      : code_(from_code<W2, F2, S2>(other.raw(), rng.next())) {}
+      : code_(from_code<W2, F2, S2>(other.raw(), draw<(F2 > Frac)>())) {}
+  template <int W2, int F2, Round R2, Overflow O2, bool S2, Uniform32Generator G>
+  constexpr Fixed(const Fixed<W2, F2, R2, O2, S2>& other, G&& rng)
+      : code_(from_code<W2, F2, S2>(other.raw(), draw(rng))) {}
 
   /// The low-level door: the Fixed whose code is `code`. Throws
   /// std::invalid_argument when the code is outside [min code, max code].
@@ -134,75 +146,55 @@ class Fixed {
   /// The value, correctly rounded to nearest (ties to even) where the target
   /// type cannot hold it exactly (only for codes of more than 53 / 24 bits or
   /// results outside the target's range).
-  constexpr double to_double() const { return to_floating<double>(code_, Frac); }
-  constexpr float to_float() const { return to_floating<float>(code_, Frac); }
-  long double to_long_double() const { return fixq::to_long_double(code_, Frac); }
+  constexpr double to_double() const { return detail::to_floating<double>(code_, Frac); }
+  constexpr float to_float() const { return detail::to_floating<float>(code_, Frac); }
+  long double to_long_double() const { return detail::to_long_double(code_, Frac); }
   constexpr explicit operator double() const { return to_double(); }
   constexpr explicit operator float() const { return to_float(); }
   explicit operator long double() const { return to_long_double(); }
 
-  /// Most negative and largest value of the format; the step between codes.
-  /// (std::numeric_limits<Fixed>::min() is the smallest positive value, as for
-  /// floating point; see limits.hpp.)
-  static constexpr Fixed min() { return Fixed(detail::unchecked, static_cast<storage_type>(format().min_code())); }
+  /// Most negative and largest value of the format, and the step between codes,
+  /// named as std::numeric_limits names them: lowest() is the most negative value
+  /// (numeric_limits<Fixed>::lowest()); numeric_limits<Fixed>::min() is the
+  /// smallest positive one, as for floating point.
+  static constexpr Fixed lowest() { return Fixed(detail::unchecked, static_cast<storage_type>(format().min_code())); }
   static constexpr Fixed max() { return Fixed(detail::unchecked, static_cast<storage_type>(format().max_code())); }
   static constexpr double lsb() { return format().lsb(); }
 
-  /// In-place arithmetic: the exact result converted back to this type by its
-  /// Round and Overflow modes (computed in 128 bits, so Word = 64 works too).
-  template <FixedPoint Other>
-  constexpr Fixed& operator+=(const Other& o) { return add<1>(o); }
-  template <FixedPoint Other>
-  constexpr Fixed& operator-=(const Other& o) { return add<-1>(o); }
-  template <FixedPoint Other>
-  constexpr Fixed& operator*=(const Other& o) {
-    if constexpr ((Word - Signed) + (Other::word - Other::is_signed) <= 126) {  // |product| <= 2^126
-      const int128 p = static_cast<int128>(code_) * static_cast<int128>(o.raw());
-      code_ = make(code_from_code<R, O>(p, Frac + Other::frac, format(), draw()));
-    } else {
-      *this = Fixed(*this * o);
-    }
-    return *this;
-  }
-
  private:
   static constexpr storage_type make(int128 code) { return static_cast<storage_type>(code); }
-
-  template <int Sign, class Other>
-  constexpr Fixed& add(const Other& o) {
-    constexpr int F = Frac > Other::frac ? Frac : Other::frac;
-    if constexpr (F - Frac <= 60 && F - Other::frac <= 60) {
-      const int128 sum = (static_cast<int128>(code_) << (F - Frac)) + Sign * (static_cast<int128>(o.raw()) << (F - Other::frac));
-      code_ = make(code_from_code<R, O>(sum, F, format(), draw()));
-    } else if constexpr (Sign > 0) {
-      *this = Fixed(*this + o);
-    } else {
-      *this = Fixed(*this - o);
-    }
-    return *this;
-  }
 
   // Conversions pick the narrowest exact computation the formats allow at
   // compile time; tests check every path against the exact int128 one.
   template <class T>
   static constexpr storage_type from_floating(T v, std::uint32_t u) {
-    if constexpr (branch_free_applies<T, R, O>(format()))
-      return static_cast<storage_type>(code_branch_free<R, O>(v, branch_free_plan<T, O>(format())));
-    return make(code_from_floating<R, O>(v, format(), u));
+    if constexpr (detail::branch_free_applies<T, R, O>(format()))
+      return static_cast<storage_type>(detail::code_branch_free<R, O>(v, detail::branch_free_plan<T, O>(format())));
+    return make(detail::code_from_floating<R, O>(v, format(), u));
   }
   template <int W2, int F2, bool S2, class Code>
   static constexpr storage_type from_code(Code code, std::uint32_t u) {
     constexpr int shift = Frac - F2;
-    using Int = code_int_t<W2, S2, shift, Word, Signed>;
+    using Int = detail::code_int_t<W2, S2, shift, Word, Signed>;
     if constexpr (std::is_same_v<Int, int128>)
-      return make(code_from_code<R, O>(code, F2, format(), u));
+      return make(detail::code_from_code<R, O>(code, F2, format(), u));
     else
       return static_cast<storage_type>(
-          code_from_code_in<R, O, Int>(static_cast<Int>(code), shift, format(), u));
+          detail::code_from_code_in<R, O, Int>(static_cast<Int>(code), shift, format(), u));
   }
+  /// The random word of a conversion without a generator: none is needed unless
+  /// the type is stochastic and the conversion can round (MayRound).
+  template <bool MayRound>
   static constexpr std::uint32_t draw() {
+    static_assert(R != Round::Stochastic || !MayRound,
+                  "fixq::Fixed: this conversion into a Round::Stochastic type can round and needs random "
+                  "words: pass a generator, e.g. Fixed(v, rng) with fixq::RandomStream rng(seed)");
+    return 0;
+  }
+  template <class G>
+  static constexpr std::uint32_t draw(G& rng) {
     if constexpr (R == Round::Stochastic)
-      return default_random_stream().next();
+      return static_cast<std::uint32_t>(rng());
     else
       return 0;
   }

@@ -2,7 +2,7 @@
 //
 // A fixed-point format is (word, frac, is_signed): a code c of `word` bits
 // (two's complement when signed) stands for the value c * 2^-frac.
-// The README's "Modes" table gives the exact formula of every mode.
+// The README's rounding and overflow tables give the exact formula of every mode.
 #ifndef FIXQ_CORE_FORMAT_HPP
 #define FIXQ_CORE_FORMAT_HPP
 
@@ -17,33 +17,34 @@
 namespace fixq {
 
 /// How a value between two grid points is rounded. x is the exact value in
-/// units of the target LSB, n = floor(x), f = x - n.
+/// units of the target LSB, n = floor(x), f = x - n. The Nearest* modes round
+/// to the nearest code; their suffix says where an exact tie (f = 1/2) goes.
 enum class Round : unsigned char {
-  Floor,        ///< n (toward -inf)                       ac: AC_TRN
-  Ceil,         ///< n + (f > 0) (toward +inf)              (no ac name)
-  TowardZero,   ///< trunc(x)                               ac: AC_TRN_ZERO
-  NearestUp,    ///< nearest, ties toward +inf              ac: AC_RND
-  NearestDown,  ///< nearest, ties toward -inf              ac: AC_RND_MIN_INF
-  NearestAway,  ///< nearest, ties away from zero           ac: AC_RND_INF
-  NearestZero,  ///< nearest, ties toward zero              ac: AC_RND_ZERO
-  NearestEven,  ///< nearest, ties to the even code         ac: AC_RND_CONV
-  NearestOdd,   ///< nearest, ties to the odd code          ac: AC_RND_CONV_ODD
-  Stochastic,   ///< floor(x + u), u = U / 2^32, U a uniform 32-bit draw
+  Floor,                ///< n (toward -inf)                          ac: AC_TRN
+  Ceil,                 ///< n + (f > 0) (toward +inf)                (no ac name)
+  TowardZero,           ///< trunc(x)                                 ac: AC_TRN_ZERO
+  NearestTiesToPosInf,  ///< nearest, ties toward +inf                ac: AC_RND
+  NearestTiesToNegInf,  ///< nearest, ties toward -inf                ac: AC_RND_MIN_INF
+  NearestAway,          ///< nearest, ties away from zero             ac: AC_RND_INF
+  NearestTiesToZero,    ///< nearest, ties toward zero                ac: AC_RND_ZERO
+  NearestEven,          ///< nearest, ties to the even code           ac: AC_RND_CONV
+  NearestOdd,           ///< nearest, ties to the odd code            ac: AC_RND_CONV_ODD
+  Stochastic,           ///< floor(x + U / 2^32), U a uniform 32-bit random word
 };
 
 /// What happens when the rounded value does not fit the word.
 /// Rounding happens first; a carry out of rounding takes part in the check.
 enum class Overflow : unsigned char {
-  Saturate,           ///< clamp to [min, max]                      ac: AC_SAT
-  SaturateSymmetric,  ///< clamp to [-max, max]; min code never made ac: AC_SAT_SYM
-  SaturateZero,       ///< any overflow gives 0                     ac: AC_SAT_ZERO
+  Saturate,           ///< clamp to [min, max]                        ac: AC_SAT
+  SaturateSymmetric,  ///< clamp to [-max, max]; min code never made   ac: AC_SAT_SYM
+  SaturateZero,       ///< any overflow gives 0                       ac: AC_SAT_ZERO
   Wrap,               ///< keep the low `word` bits (two's complement) ac: AC_WRAP
   Throw,              ///< throw fixq::overflow_error
 };
 
 inline constexpr Round all_rounds[] = {
-    Round::Floor,       Round::Ceil,        Round::TowardZero, Round::NearestUp,
-    Round::NearestDown, Round::NearestAway, Round::NearestZero, Round::NearestEven,
+    Round::Floor,       Round::Ceil,        Round::TowardZero, Round::NearestTiesToPosInf,
+    Round::NearestTiesToNegInf, Round::NearestAway, Round::NearestTiesToZero, Round::NearestEven,
     Round::NearestOdd,  Round::Stochastic};
 
 inline constexpr Overflow all_overflows[] = {Overflow::Saturate, Overflow::SaturateSymmetric,
@@ -55,10 +56,10 @@ constexpr std::string_view to_string(Round r) {
     case Round::Floor: return "Floor";
     case Round::Ceil: return "Ceil";
     case Round::TowardZero: return "TowardZero";
-    case Round::NearestUp: return "NearestUp";
-    case Round::NearestDown: return "NearestDown";
+    case Round::NearestTiesToPosInf: return "NearestTiesToPosInf";
+    case Round::NearestTiesToNegInf: return "NearestTiesToNegInf";
     case Round::NearestAway: return "NearestAway";
-    case Round::NearestZero: return "NearestZero";
+    case Round::NearestTiesToZero: return "NearestTiesToZero";
     case Round::NearestEven: return "NearestEven";
     case Round::NearestOdd: return "NearestOdd";
     case Round::Stochastic: return "Stochastic";
@@ -90,13 +91,22 @@ inline constexpr int max_word = 64;
 inline constexpr int max_frac = 1022;
 inline constexpr int max_int_bits = 1023;
 
-/// The run-time description of a fixed-point format.
+/// The run-time description of a fixed-point format: a code c of `word` bits
+/// (two's complement when signed) stands for c * 2^-frac. There is no default
+/// format: `Format{8, 4}` says what it is, and an invalid one is rejected when made.
 struct Format {
-  int word = 8;
-  int frac = 0;
-  bool is_signed = true;
+  int word;
+  int frac;
+  bool is_signed;
 
-  /// Throws std::invalid_argument naming the bad field and value.
+  /// Throws std::invalid_argument naming the bad field and value (a compile
+  /// error in a constant expression).
+  constexpr Format(int word_bits, int frac_bits, bool signed_codes = true)
+      : word(word_bits), frac(frac_bits), is_signed(signed_codes) {
+    validate();
+  }
+
+  /// Checks the fields again (they are public and may have been changed).
   constexpr const Format& validate() const {
     if (word < 1 || word > max_word)
       throw std::invalid_argument("fixq::Format: word = " + std::to_string(word) +
@@ -110,7 +120,8 @@ struct Format {
                                   " (word - frac must be <= 1023 so that every value is a finite double)");
     return *this;
   }
-  constexpr bool valid() const {
+  /// Whether (word, frac) would make a valid format.
+  static constexpr bool valid(int word, int frac) {
     return word >= 1 && word <= max_word && frac <= max_frac && word - frac <= max_int_bits;
   }
 

@@ -16,12 +16,13 @@
 
 namespace fixq {
 
+namespace detail {
 /// Exact decimal text of code * 2^-frac.
 inline std::string exact_decimal(int128 code, int frac) {
   // Big number in base 1e9 limbs, least significant first.
   constexpr std::uint32_t base = 1000000000u;
   std::vector<std::uint32_t> limbs;
-  for (uint128 m = detail::magnitude(code); m != 0; m /= base)
+  for (uint128 m = magnitude(code); m != 0; m /= base)
     limbs.push_back(static_cast<std::uint32_t>(m % base));
   auto multiply = [&](std::uint32_t k) {
     std::uint64_t carry = 0;
@@ -51,10 +52,11 @@ inline std::string exact_decimal(int128 code, int frac) {
   }
   return code < 0 ? "-" + digits : digits;
 }
+}  // namespace detail
 
 template <int W, int F, Round R, Overflow O, bool S>
 std::string to_string(const Fixed<W, F, R, O, S>& x) {
-  return exact_decimal(x.raw(), F);
+  return detail::exact_decimal(x.raw(), F);
 }
 
 template <int W, int F, Round R, Overflow O, bool S>

@@ -2,7 +2,7 @@
 //
 // As for floating point (and as CNL does), numeric_limits<Fixed>::min() is the
 // smallest positive value (one LSB, or 0 where the format cannot hold it) and
-// lowest() the most negative value; Fixed::min() is the most negative value.
+// lowest() the most negative value, as Fixed::lowest() is.
 #ifndef FIXQ_CORE_LIMITS_HPP
 #define FIXQ_CORE_LIMITS_HPP
 
@@ -52,7 +52,7 @@ class std::numeric_limits<fixq::Fixed<W, F, R, O, S>> {
   /// Smallest positive value (0 when the format has none, e.g. Fixed<1, F>).
   static constexpr T min() noexcept { return code(W == 1 && S ? 0 : 1); }
   static constexpr T max() noexcept { return T::max(); }
-  static constexpr T lowest() noexcept { return T::min(); }
+  static constexpr T lowest() noexcept { return T::lowest(); }
   static constexpr T epsilon() noexcept { return min(); }
   /// Largest rounding error in LSB units is 1 for directed and stochastic
   /// modes; numeric_limits can only hold a T, so this is the LSB for all modes.

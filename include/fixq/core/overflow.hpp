@@ -51,15 +51,13 @@ constexpr Int wrap_to_word(Int v, int word, bool is_signed) {
   if (is_signed && ((low >> (word - 1)) & 1) != 0) low |= ~mask;
   return static_cast<Int>(low);
 }
-}  // namespace detail
-
 /// Narrow an exact integer v to the code of format f under O. Int is int32,
 /// int64 or int128; a narrower Int than int128 is only for callers that know
 /// |v| < 2^(bits - 2) and that every code of f fits Int.
 template <Overflow O, class Int>
 constexpr Int narrow(Int v, const Format& f) {
   // Codes beyond Int's range are clipped to it; callers guarantee |v| < 2^(bits - 2).
-  constexpr Int int_max = detail::int_traits<Int>::max;
+  constexpr Int int_max = int_traits<Int>::max;
   const int128 max_wide = f.max_code_wide();
   const int128 min_wide = f.min_code_wide();
   const Int hi = max_wide > int_max ? int_max : static_cast<Int>(max_wide);
@@ -71,8 +69,8 @@ constexpr Int narrow(Int v, const Format& f) {
     case Overflow::Saturate:
     case Overflow::SaturateSymmetric: return v > hi ? hi : lo;
     case Overflow::SaturateZero: return 0;
-    case Overflow::Wrap: return detail::wrap_to_word(v, f.word, f.is_signed);
-    case Overflow::Throw: detail::throw_overflow(v, f);
+    case Overflow::Wrap: return wrap_to_word(v, f.word, f.is_signed);
+    case Overflow::Throw: throw_overflow(v, f);
   }
   return 0;
 }
@@ -91,6 +89,7 @@ constexpr decltype(auto) dispatch_overflow(Overflow o, F&& f) {
                               std::to_string(static_cast<int>(o)));
 }
 
+}  // namespace detail
 }  // namespace fixq
 
 #endif  // FIXQ_CORE_OVERFLOW_HPP

@@ -1,10 +1,11 @@
 // fixq/kernels/frac_select.hpp - choosing the fractional length from data
 // ("dynamic fixed point"), per tensor or per channel.
 //
-//   int frac = fixq::choose_frac(x, 8);                                        // MaxAbs
-//   int frac = fixq::choose_frac(x, 8, true, fixq::FracMethod::OverflowRate, 1e-3);
-//   int frac = fixq::choose_frac(x, 8, true, fixq::FracMethod::MinMSE, 0, fixq::Round::NearestEven);
-//   std::vector<int> fracs = fixq::choose_frac_per_channel(w, 0, 8);        // one per row of w
+//   int frac = fixq::choose_frac(x, {.word = 8});                                      // MaxAbs
+//   int frac = fixq::choose_frac(x, {.word = 8, .method = fixq::FracMethod::OverflowRate,
+//                                    .overflow_rate = 1e-3});
+//   int frac = fixq::choose_frac(x, {.word = 8, .method = fixq::FracMethod::MinMSE});
+//   std::vector<int> fracs = fixq::choose_frac_per_channel(w, fixq::Axis::Rows, {.word = 8});
 //
 // Methods (x's NaN and +-inf are ignored; an x with no finite non-zero value
 // gets frac = word - 1 when signed, word when unsigned, i.e. the range [-1, 1)
@@ -20,13 +21,13 @@
 //               saturate to 0 for every frac), as are positive ones for
 //               Fixed<1, F> (its largest code is 0). OverflowRate and MinMSE
 //               ignore the same elements.
-//  OverflowRate the largest frac for which at most floor(param * n) of the n
+//  OverflowRate the largest frac for which at most floor(overflow_rate * n) of the n
 //               finite elements are outside the range (Courbariaux, Bengio and
 //               David, "Training deep neural networks with low precision
 //               multiplications", 2014: dynamic fixed point with a maximum
-//               overflow rate). param = 0 gives MaxAbs.
+//               overflow rate). overflow_rate = 0 gives MaxAbs.
 //  MinMSE       the frac, among MaxAbs's and the `word` larger ones, whose
-//               quantization (given rounding, Saturate, seed 0) has the smallest
+//               quantization (FracSpec::round, Saturate) has the smallest
 //               mean squared error; ties go to the smaller frac.
 // The result is clipped to the format limits (frac <= 1022, word - frac <= 1023).
 #ifndef FIXQ_KERNELS_FRAC_SELECT_HPP
@@ -43,11 +44,24 @@
 #include <vector>
 
 #include <fixq/core/format.hpp>
+#include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 
 namespace fixq {
 
 enum class FracMethod { MaxAbs, OverflowRate, MinMSE };
+
+/// What choose_frac looks for: a fractional length for `word`-bit codes by `method`.
+struct FracSpec {
+  int word = 0;                            ///< code width (required: 1..64)
+  bool is_signed = true;
+  FracMethod method = FracMethod::MaxAbs;
+  double overflow_rate = 0;                ///< OverflowRate only: the fraction of finite elements allowed outside
+  Round round = Round::NearestEven;        ///< MinMSE only: the (deterministic) rounding whose error is measured
+};
+
+/// Which index of a 2-D array is the channel: one result per row, or per column.
+enum class Axis { Rows, Cols };
 
 namespace detail {
 
@@ -79,13 +93,26 @@ inline int clip_frac(int frac, int word) {
   return std::clamp(frac, word - max_int_bits, max_frac);
 }
 
-template <class T>
-int choose_frac_span(const T* x, std::size_t n, int word, bool is_signed, FracMethod method, double param,
-                     Round round) {
-  Format{word, 0, is_signed}.validate();
-  if (method == FracMethod::OverflowRate && !(param >= 0 && param <= 1))
-    throw std::invalid_argument("fixq::choose_frac: overflow rate param = " + std::to_string(param) +
+inline void check_frac_spec(const FracSpec& spec) {
+  if (spec.word < 1 || spec.word > max_word)
+    throw std::invalid_argument("fixq::choose_frac: word = " + std::to_string(spec.word) + " is out of range [1, 64]");
+  if (spec.method == FracMethod::OverflowRate && !(spec.overflow_rate >= 0 && spec.overflow_rate <= 1))
+    throw std::invalid_argument("fixq::choose_frac: overflow_rate = " + std::to_string(spec.overflow_rate) +
                                 " is not in [0, 1]");
+  if (spec.method != FracMethod::OverflowRate && spec.overflow_rate != 0)
+    throw std::invalid_argument("fixq::choose_frac: overflow_rate = " + std::to_string(spec.overflow_rate) +
+                                " is set, but only FracMethod::OverflowRate uses it");
+  if (spec.method == FracMethod::MinMSE && spec.round == Round::Stochastic)
+    throw std::invalid_argument("fixq::choose_frac: FracMethod::MinMSE measures a deterministic rounding, "
+                                "not Round::Stochastic");
+}
+
+template <class T>
+int choose_frac_span(const T* x, std::size_t n, const FracSpec& spec) {
+  check_frac_spec(spec);
+  const int word = spec.word;
+  const bool is_signed = spec.is_signed;
+  const double param = spec.overflow_rate;
   std::vector<int> limits;
   limits.reserve(n);
   std::size_t finite = 0;
@@ -97,7 +124,7 @@ int choose_frac_span(const T* x, std::size_t n, int word, bool is_signed, FracMe
   const int no_data = word - (is_signed ? 1 : 0);
   if (limits.empty()) return clip_frac(no_data, word);
   const int maxabs = *std::min_element(limits.begin(), limits.end());
-  switch (method) {
+  switch (spec.method) {
     case FracMethod::MaxAbs: return clip_frac(maxabs, word);
     case FracMethod::OverflowRate: {
       const auto allowed = static_cast<std::size_t>(std::floor(param * static_cast<double>(finite)));
@@ -110,7 +137,7 @@ int choose_frac_span(const T* x, std::size_t n, int word, bool is_signed, FracMe
       int best = clip_frac(maxabs, word);
       double best_mse = std::numeric_limits<double>::infinity();
       for (int f = clip_frac(maxabs, word); f <= clip_frac(maxabs + word, word); ++f) {
-        quantize_span(x, q.data(), n, Format{word, f, is_signed}, round, Overflow::Saturate, 0, 0);
+        quantize_span(x, q.data(), n, QuantSpec{Format{word, f, is_signed}, spec.round, Overflow::Saturate});
         double sse = 0;
         for (std::size_t i = 0; i < n; ++i)
           if (std::isfinite(x[i])) {
@@ -130,36 +157,32 @@ int choose_frac_span(const T* x, std::size_t n, int word, bool is_signed, FracMe
 
 }  // namespace detail
 
-/// The fractional length for `word`-bit codes chosen from the data of x.
+/// The fractional length chosen from the data of x by `spec`.
 template <class Derived>
   requires std::floating_point<typename Derived::Scalar>
-int choose_frac(const Eigen::DenseBase<Derived>& x, int word, bool is_signed = true,
-                FracMethod method = FracMethod::MaxAbs, double param = 0.0, Round round = Round::NearestEven) {
+int choose_frac(const Eigen::DenseBase<Derived>& x, const FracSpec& spec) {
   const typename Derived::PlainObject plain = x;
-  return detail::choose_frac_span(plain.data(), static_cast<std::size_t>(plain.size()), word, is_signed, method,
-                                  param, round);
+  return detail::choose_frac_span(plain.data(), static_cast<std::size_t>(plain.size()), spec);
 }
 
-/// One fractional length per channel: per row (axis 0) or per column (axis 1) of x.
+/// One fractional length per channel: per row (Axis::Rows) or per column (Axis::Cols) of x.
 template <class Derived>
   requires std::floating_point<typename Derived::Scalar>
-std::vector<int> choose_frac_per_channel(const Eigen::DenseBase<Derived>& x, int axis, int word, bool is_signed = true,
-                                         FracMethod method = FracMethod::MaxAbs, double param = 0.0,
-                                         Round round = Round::NearestEven) {
-  if (axis != 0 && axis != 1)
-    throw std::invalid_argument("fixq::choose_frac_per_channel: axis = " + std::to_string(axis) +
-                                " is not 0 (rows) or 1 (columns)");
+std::vector<int> choose_frac_per_channel(const Eigen::DenseBase<Derived>& x, Axis axis, const FracSpec& spec) {
+  detail::check_frac_spec(spec);
+  if (axis != Axis::Rows && axis != Axis::Cols)
+    throw std::invalid_argument("fixq::choose_frac_per_channel: axis = " + std::to_string(static_cast<int>(axis)) +
+                                " is neither Axis::Rows nor Axis::Cols");
   using Scalar = typename Derived::Scalar;
-  const Eigen::Index channels = axis == 0 ? x.rows() : x.cols();
+  const Eigen::Index channels = axis == Axis::Rows ? x.rows() : x.cols();
   std::vector<int> fracs(static_cast<std::size_t>(channels));
   Eigen::Matrix<Scalar, Eigen::Dynamic, 1> slice;
   for (Eigen::Index c = 0; c < channels; ++c) {
-    if (axis == 0)
+    if (axis == Axis::Rows)
       slice = x.derived().row(c).transpose();
     else
       slice = x.derived().col(c);
-    fracs[static_cast<std::size_t>(c)] = detail::choose_frac_span(
-        slice.data(), static_cast<std::size_t>(slice.size()), word, is_signed, method, param, round);
+    fracs[static_cast<std::size_t>(c)] = detail::choose_frac_span(slice.data(), static_cast<std::size_t>(slice.size()), spec);
   }
   return fracs;
 }

@@ -8,6 +8,7 @@
 #ifndef FIXQ_KERNELS_PARALLEL_HPP
 #define FIXQ_KERNELS_PARALLEL_HPP
 
+#include <atomic>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -19,23 +20,33 @@
 namespace fixq {
 
 namespace detail {
-inline int& thread_request() {
-  static int n = 0;
+inline std::atomic<int>& thread_request() {
+  static std::atomic<int> n{0};
   return n;
+}
+
+/// Below this many elements a call runs on one thread: an OpenMP fork/join costs
+/// a few microseconds, so the threshold grows with the speed of the path (tuned
+/// on 2-core machines: bench/RESULTS.md).
+constexpr std::size_t parallel_min(bool float_path, bool double_path, bool stochastic) {
+  if (float_path) return stochastic ? std::size_t{1} << 17 : std::size_t{1} << 18;
+  return double_path ? std::size_t{1} << 14 : std::size_t{1} << 12;
 }
 }  // namespace detail
 
 /// Use at most n threads in array kernels; 0 (the default) means OpenMP's
-/// default (all cores). Throws std::invalid_argument for n < 0.
+/// default (all cores). Throws std::invalid_argument for n < 0. Safe to call
+/// from any thread; calls already running keep their thread count.
 inline void set_threads(int n) {
   if (n < 0) throw std::invalid_argument("fixq::set_threads: n = " + std::to_string(n) + " is negative");
-  detail::thread_request() = n;
+  detail::thread_request().store(n, std::memory_order_relaxed);
 }
 
 /// The number of threads array kernels use (1 without OpenMP).
 inline int threads() {
 #if defined(_OPENMP)
-  return detail::thread_request() > 0 ? detail::thread_request() : omp_get_max_threads();
+  const int n = detail::thread_request().load(std::memory_order_relaxed);
+  return n > 0 ? n : omp_get_max_threads();
 #else
   return 1;
 #endif

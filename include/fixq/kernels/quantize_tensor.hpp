@@ -13,6 +13,7 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include <fixq/core/format.hpp>
+#include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 
 namespace fixq {
@@ -46,26 +47,24 @@ template <class T>
 using tensor_scalar_t = std::remove_const_t<typename std::remove_cvref_t<T>::Scalar>;
 }  // namespace detail
 
-/// Fake-quantized copy of a tensor (same rank, dimensions, layout and scalar).
+/// Fake-quantized copy of a tensor by `spec` (same rank, dimensions, layout and
+/// scalar). Element k (in the tensor's storage order) uses random_u32(seed, k).
 template <detail::DenseTensor X>
   requires std::floating_point<detail::tensor_scalar_t<X>>
-detail::tensor_with_scalar_t<X, detail::tensor_scalar_t<X>> quantize(const X& x, const Format& fmt,
-                                                                        Round round = Round::NearestEven,
-                                                                        Overflow overflow = Overflow::Saturate,
-                                                                        std::uint64_t seed = 0) {
+detail::tensor_with_scalar_t<X, detail::tensor_scalar_t<X>> quantize(const X& x, const QuantSpec& spec) {
   detail::tensor_with_scalar_t<X, detail::tensor_scalar_t<X>> y(x.dimensions());
-  quantize_span(x.data(), y.data(), static_cast<std::size_t>(x.size()), fmt, round, overflow, seed, 0);
+  quantize_span(x.data(), y.data(), static_cast<std::size_t>(x.size()), spec);
   return y;
 }
 
 /// Integer codes of a tensor.
 template <class Int, detail::DenseTensor X>
   requires std::integral<Int> && std::floating_point<detail::tensor_scalar_t<X>>
-detail::tensor_with_scalar_t<X, Int> quantize_codes(const X& x, const Format& fmt, Round round = Round::NearestEven,
-                                                    Overflow overflow = Overflow::Saturate, std::uint64_t seed = 0) {
-  check_code_type<Int>(fmt);
+detail::tensor_with_scalar_t<X, Int> quantize_codes(const X& x, const QuantSpec& spec) {
+  spec.validate();
+  detail::check_code_type<Int>(spec.format);
   detail::tensor_with_scalar_t<X, Int> y(x.dimensions());
-  quantize_span(x.data(), y.data(), static_cast<std::size_t>(x.size()), fmt, round, overflow, seed, 0);
+  quantize_span(x.data(), y.data(), static_cast<std::size_t>(x.size()), spec);
   return y;
 }
 
@@ -81,9 +80,8 @@ detail::tensor_with_scalar_t<X, Out> dequantize(const X& codes, const Format& fm
 /// Quantize a tensor or a (non-const) tensor map in place.
 template <detail::DenseTensor X>
   requires std::floating_point<typename std::remove_cvref_t<X>::Scalar>
-void quantize_inplace(X&& x, const Format& fmt, Round round = Round::NearestEven,
-                      Overflow overflow = Overflow::Saturate, std::uint64_t seed = 0) {
-  quantize_span(x.data(), x.data(), static_cast<std::size_t>(x.size()), fmt, round, overflow, seed, 0);
+void quantize_inplace(X&& x, const QuantSpec& spec) {
+  quantize_span(x.data(), x.data(), static_cast<std::size_t>(x.size()), spec);
 }
 
 }  // namespace fixq

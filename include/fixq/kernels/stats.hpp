@@ -1,6 +1,6 @@
 // fixq/kernels/stats.hpp - what quantizing an array does to it.
 //
-//   fixq::QuantStats s = fixq::quantize_stats(x, fmt, round, overflow, seed);
+//   fixq::QuantStats s = fixq::quantize_stats(x, spec);
 //
 // count            elements of x
 // saturated_high   elements whose rounded value is above the largest code kept
@@ -27,7 +27,8 @@
 
 #include <fixq/core/convert.hpp>
 #include <fixq/core/format.hpp>
-#include <fixq/core/random.hpp>
+#include <fixq/core/spec.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 
 namespace fixq {
@@ -42,14 +43,19 @@ struct QuantStats {
   double sqnr_db = std::numeric_limits<double>::infinity();
 };
 
-/// Statistics of quantizing n contiguous values whose flat indices start at first_index.
+/// Statistics of quantizing n contiguous values by `spec`, whose flat indices
+/// start at first_index. Under Overflow::Throw the values are those of Saturate
+/// (nothing throws: the statistics count what would overflow).
 template <class T>
   requires std::floating_point<T>
-QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Round round = Round::NearestEven,
-                               Overflow overflow = Overflow::Saturate, std::uint64_t seed = 0,
-                               std::uint64_t first_index = 0) {
-  fmt.validate();
-  const Overflow values_overflow = overflow == Overflow::Throw ? Overflow::Saturate : overflow;
+QuantStats quantize_stats_span(const T* x, std::size_t n, const QuantSpec& spec, std::uint64_t first_index = 0) {
+  spec.validate();
+  const Format& fmt = spec.format;
+  const Round round = spec.round;
+  const Overflow overflow = spec.overflow;
+  const std::uint64_t seed = spec.stream_seed();
+  QuantSpec values_spec = spec;
+  if (overflow == Overflow::Throw) values_spec.overflow = Overflow::Saturate;
   QuantStats s;
   s.count = n;
   const int128 hi = fmt.max_code_wide();
@@ -59,8 +65,8 @@ QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Rou
   std::size_t finite = 0;
   for (std::size_t begin = 0; begin < n; begin += detail::kChunk) {
     const std::size_t len = std::min(detail::kChunk, n - begin);
-    quantize_span(x + begin, q.data(), len, fmt, round, values_overflow, seed, first_index + begin);
-    dispatch_round(round, [&]<Round R>() {
+    quantize_span(x + begin, q.data(), len, values_spec, first_index + begin);
+    detail::dispatch_round(round, [&]<Round R>() {
       for (std::size_t i = 0; i < len; ++i) {
         const T v = x[begin + i];
         if (std::isnan(v)) {
@@ -74,7 +80,7 @@ QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Rou
           rounded = v > 0 ? detail::pow2_i128(126) : -detail::pow2_i128(126);
         } else {
           const detail::Decomposed d = detail::decompose(v);
-          rounded = round_scaled<R>(d.mant, d.exp + fmt.frac, u);
+          rounded = detail::round_scaled<R>(d.mant, d.exp + fmt.frac, u);
         }
         s.saturated_high += rounded > hi;
         s.saturated_low += rounded < lo;
@@ -92,13 +98,12 @@ QuantStats quantize_stats_span(const T* x, std::size_t n, const Format& fmt, Rou
   return s;
 }
 
-/// Statistics of fixq::quantize(x, fmt, round, overflow, seed) for an Eigen expression.
+/// Statistics of fixq::quantize(x, spec) for an Eigen expression.
 template <class Derived>
   requires std::floating_point<typename Derived::Scalar>
-QuantStats quantize_stats(const Eigen::DenseBase<Derived>& x, const Format& fmt, Round round = Round::NearestEven,
-                          Overflow overflow = Overflow::Saturate, std::uint64_t seed = 0) {
+QuantStats quantize_stats(const Eigen::DenseBase<Derived>& x, const QuantSpec& spec) {
   const typename Derived::PlainObject plain = x;  // flat indices in storage order, as quantize
-  return quantize_stats_span(plain.data(), static_cast<std::size_t>(plain.size()), fmt, round, overflow, seed);
+  return quantize_stats_span(plain.data(), static_cast<std::size_t>(plain.size()), spec);
 }
 
 }  // namespace fixq

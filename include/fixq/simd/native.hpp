@@ -1,7 +1,7 @@
 // fixq/simd/native.hpp - the widest vector ISA this translation unit is compiled for.
 //
 // fixq picks its vector code at compile time from the target flags (-march=native,
-// -mavx2, -mavx512f ...), like Eigen: `fixq::simd::Native` is Avx512 or Avx2 when
+// -mavx2, -mavx512f ...), like Eigen: `fixq::detail::simd::Native` is Avx512 or Avx2 when
 // the flags allow, and FIXQ_SIMD_NATIVE is defined then; otherwise kernels use
 // their portable loops (which compilers still auto-vectorize for SSE2/NEON).
 // Define FIXQ_NO_EXPLICIT_SIMD to force the portable loops.
@@ -13,7 +13,7 @@
 #include <fixq/simd/vec_avx512.hpp>
 #endif
 
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
 #if defined(FIXQ_SIMD_HAVE_AVX512)
 #define FIXQ_SIMD_NATIVE 1
@@ -32,6 +32,6 @@ inline constexpr const char* isa_name() {
 #endif
 }
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 
 #endif  // FIXQ_SIMD_NATIVE_HPP

@@ -1,6 +1,6 @@
 // fixq/simd/quantize_f32.hpp - float -> codes / fake-quantized floats in vector registers.
 //
-// The explicit-SIMD form of the "float lanes" of kernels/quantize_span.hpp, written
+// The explicit-SIMD form of the float path of kernels/span_paths.hpp, written
 // once against the vector vocabulary of vec_avx512.hpp / vec_avx2.hpp. It computes,
 // for every element, exactly what core/convert.hpp's code_branch_free (and, for
 // Round::Stochastic, floor(y + U / 2^32)) computes:
@@ -19,7 +19,7 @@
 //    exact tie resolved by the mode;
 //  - Stochastic: floor(y + U/2^32), i.e. floor(y) + carry(F + U) with
 //    F = floor(frac(y) * 2^32), for U = random_u32(seed, index). The top halfword
-//    b of U comes from ARS stream 0 (core/random.hpp), generated in registers and
+//    b of U comes from ARS stream 0 (random/ars.hpp), generated in registers and
 //    never stored. With F16 = floor(frac(y) 2^16), the carry is that of F16 + b
 //    unless F16 + b = 0xFFFF, when the bottom halves decide: that happens with
 //    probability 2^-16 per element. Codes within +-2^15 ("narrow": every 8- and
@@ -47,11 +47,12 @@
 
 #include <fixq/core/convert.hpp>
 #include <fixq/core/format.hpp>
-#include <fixq/core/random.hpp>
+#include <fixq/core/rounding.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/simd/native.hpp>
 #include <fixq/simd/random_fill.hpp>
 
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
 /// Whether Round::Stochastic may use the vector lanes for format f: every code
 /// within +-2^24, so that the limits and t = trunc(y) are exact floats (the
@@ -61,14 +62,25 @@ inline bool stochastic_lanes_fit(const Format& f) {
   return f.frac >= 0 && f.frac < 127 && f.max_code() <= lim && -static_cast<int128>(f.min_code()) <= lim;
 }
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 
 #if defined(FIXQ_SIMD_NATIVE)
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
 /// Output types the vector kernel stores: float values or integer codes of 1-8 bytes.
 template <class Out>
 inline constexpr bool f32_kernel_output = std::is_same_v<Out, float> || (std::is_integral_v<Out> && !std::is_same_v<Out, bool>);
+
+/// core/rounding.hpp's mask operations on V's masks.
+template <class V>
+struct VectorMaskOps {
+  template <class M>
+  static M all() { return V::mask_all(); }
+  template <class M>
+  static M none() { return V::mask_none(); }
+  template <class M>
+  static M not_(M a) { return V::mask_not(a); }
+};
 
 /// Vector constants of one call.
 template <class V>
@@ -139,16 +151,17 @@ inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts
       // F = floor(r * 2^32) mod 2^32, from |F| = floor or ceil of |r| * 2^32 < 2^32.
       const I frac = V::negate_if(neg, V::to_uint(V::abs(V::template round<_MM_FROUND_TO_NEG_INF>(V::mul(r, k.two32)))));
       c = V::sub_if(neg, c, k.one);                          // floor(yc)
-      c = V::add_if(V::ult(V::add(frac, u), u), c, k.one);  // + carry out of frac + u
+      c = V::add_if(V::ult(V::add(frac, u), u), c, k.one);  // + stochastic_carry(frac, u) (core/rounding.hpp)
     } else {
       const F a = V::abs(r);
       const M above = V::gt(a, k.half);
       const M tie = V::eq(a, k.half);
-      M away;  // move from t one step away from zero
-      if constexpr (R == Round::NearestZero) away = above;
-      if constexpr (R == Round::NearestUp) away = V::mask_or(above, V::mask_andnot(neg, tie));
-      if constexpr (R == Round::NearestDown) away = V::mask_or(above, V::mask_and(neg, tie));
-      if constexpr (R == Round::NearestOdd) away = V::mask_or(above, V::mask_and(V::even(c), tie));
+      // The tie rule of core/rounding.hpp on vector masks. At a tie r != 0, so
+      // floor(yc) = t - neg and its parity is t's flipped by neg; a tie goes away
+      // from zero (from t) when it goes up and y > 0, or down and y < 0.
+      const M odd_floor = V::mask_xor(V::mask_not(V::even(c)), neg);
+      const M tie_up = tie_rounds_up<R, VectorMaskOps<V>>(neg, odd_floor);
+      const M away = V::mask_or(above, V::mask_and(tie, V::mask_xor(tie_up, neg)));
       c = V::add_if(away, c, V::negate_if(neg, k.one));
     }
   }
@@ -366,7 +379,7 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
   if (i < n) partial(i, n - i, nullptr);
 }
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 #endif  // FIXQ_SIMD_NATIVE
 
 #endif  // FIXQ_SIMD_QUANTIZE_F32_HPP

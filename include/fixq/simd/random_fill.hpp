@@ -1,7 +1,7 @@
 // fixq/simd/random_fill.hpp - random_u32(seed, i) for a run of consecutive i, vectorized.
 //
 // random_u32 joins halfword h of block b of ARS stream 0 (the top 16 bits) and of
-// stream 1 (the bottom 16 bits) for element 8 b + h (core/random.hpp). Here whole
+// stream 1 (the bottom 16 bits) for element 8 b + h (random/stream.hpp). Here whole
 // runs of blocks are generated in vector registers (vec_avx512.hpp / vec_avx2.hpp:
 // VAES, or AES-NI per block) and the halfwords of the two streams are joined by
 // zero extension, a shift and an OR. On x86-64 with AES-NI but no AVX2 the blocks
@@ -15,13 +15,13 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <fixq/core/random.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/simd/ars_aesni.hpp>
 #include <fixq/simd/native.hpp>
 
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
-namespace detail {
+namespace impl {
 
 #if defined(FIXQ_SIMD_NATIVE)
 /// out[k] = random_u32(seed, 8 first_block + k) for k < 8 * blocks, blocks a
@@ -45,7 +45,7 @@ void ars_words(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out
 #endif
 #if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
 /// The same with AES-NI and SSE2, 8 blocks in flight (compiled for AES-NI; called
-/// when ars::detail::aesni_usable()).
+/// when ars::impl::aesni_usable()).
 FIXQ_AES_TARGET inline void ars_words_aesni(std::uint64_t seed, std::uint64_t first_block, std::uint32_t* out, std::size_t blocks) {
   constexpr int n = 8;
   __m128i round_key[ars::rounds + 1];
@@ -75,7 +75,7 @@ inline constexpr std::size_t fill_step_blocks() {
 #endif
 }
 
-}  // namespace detail
+}  // namespace impl
 
 /// The instruction set random_u32_fill uses.
 inline const char* ars_isa_name() {
@@ -91,7 +91,7 @@ inline const char* ars_isa_name() {
 #if defined(FIXQ_ARS_HAVE_AESNI)
   return "AES-NI";
 #elif defined(FIXQ_ARS_RUNTIME_AESNI)
-  return ars::detail::aesni_usable() ? "AES-NI (chosen at run time)" : "portable";
+  return ars::impl::aesni_usable() ? "AES-NI (chosen at run time)" : "portable";
 #else
   return "portable";
 #endif
@@ -106,7 +106,7 @@ inline void random_u32_fill(std::uint64_t seed, std::uint64_t first, std::uint32
     return;
   }
   std::size_t k = 0;
-  constexpr std::size_t step = detail::fill_step_blocks();
+  constexpr std::size_t step = impl::fill_step_blocks();
   if constexpr (step > 0) {
     RandomStream stream(seed, first);
     for (; k < n && (first + k) % 8 != 0; ++k) out[k] = stream.next();  // to a block boundary
@@ -114,13 +114,13 @@ inline void random_u32_fill(std::uint64_t seed, std::uint64_t first, std::uint32
     bool done = false;
 #if defined(FIXQ_SIMD_NATIVE)
     if constexpr (Native::has_ars) {
-      detail::ars_words<Native>(seed, (first + k) / 8, out + k, blocks);
+      impl::ars_words<Native>(seed, (first + k) / 8, out + k, blocks);
       done = true;
     }
 #endif
 #if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
-    if (!done && ars::detail::aesni_usable()) {
-      detail::ars_words_aesni(seed, (first + k) / 8, out + k, blocks);
+    if (!done && ars::impl::aesni_usable()) {
+      impl::ars_words_aesni(seed, (first + k) / 8, out + k, blocks);
       done = true;
     }
 #endif
@@ -130,6 +130,6 @@ inline void random_u32_fill(std::uint64_t seed, std::uint64_t first, std::uint32
   for (; k < n; ++k) out[k] = stream.next();
 }
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 
 #endif  // FIXQ_SIMD_RANDOM_FILL_HPP

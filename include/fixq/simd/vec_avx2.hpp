@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <fixq/core/random.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/simd/ars_aesni.hpp>
 
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
 struct Avx2 {
   static constexpr const char* name = "AVX2";
@@ -83,6 +83,10 @@ struct Avx2 {
   static M mask_or(M a, M b) { return _mm256_or_si256(a, b); }
   static M mask_and(M a, M b) { return _mm256_and_si256(a, b); }
   static M mask_andnot(M a, M b) { return _mm256_andnot_si256(a, b); }  // !a && b
+  static M mask_xor(M a, M b) { return _mm256_xor_si256(a, b); }
+  static M mask_not(M a) { return _mm256_xor_si256(a, _mm256_set1_epi32(-1)); }
+  static M mask_all() { return _mm256_set1_epi32(-1); }
+  static M mask_none() { return _mm256_setzero_si256(); }
 
   /// Stores 8 int32 codes as Out (an integer type whose range holds every code).
   template <class Out>
@@ -107,12 +111,12 @@ struct Avx2 {
     }
   }
 
-  // ---- ARS-7 (core/random.hpp), two blocks per vector (as in vec_avx512.hpp):
+  // ---- ARS-7 (random/ars.hpp), two blocks per vector (as in vec_avx512.hpp):
   // VAES on ymm when the target has it, else two AESENC per vector and round.
 #if defined(FIXQ_ARS_HAVE_AESNI)
   static constexpr bool has_ars = true;
 #else
-  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
+  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other paths
 #endif
   static constexpr int ars_in_flight = 8;
   static constexpr bool has_ars_stages = false;  // (the AVX-512 kernel interleaves; here ars<N> runs whole)
@@ -168,7 +172,7 @@ struct Avx2 {
   static void store(std::uint32_t* p, I a) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a); }
 };
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 
 #endif  // __AVX2__
 #endif  // FIXQ_SIMD_VEC_AVX2_HPP

@@ -21,10 +21,10 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <fixq/core/random.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/simd/ars_aesni.hpp>
 
-namespace fixq::simd {
+namespace fixq::detail::simd {
 
 struct Avx512 {
   static constexpr const char* name = "AVX-512";
@@ -90,6 +90,10 @@ struct Avx512 {
   static M mask_or(M a, M b) { return static_cast<M>(a | b); }
   static M mask_and(M a, M b) { return static_cast<M>(a & b); }
   static M mask_andnot(M a, M b) { return static_cast<M>(~a & b); }  // !a && b
+  static M mask_xor(M a, M b) { return static_cast<M>(a ^ b); }
+  static M mask_not(M a) { return static_cast<M>(~a); }
+  static M mask_all() { return static_cast<M>(0xFFFF); }
+  static M mask_none() { return 0; }
 
   /// Stores 16 int32 codes as Out (an integer type whose range holds every code).
   template <class Out>
@@ -110,12 +114,12 @@ struct Avx512 {
     }
   }
 
-  // ---- ARS-7 (core/random.hpp), four blocks per vector (VAES; with AES-NI only,
+  // ---- ARS-7 (random/ars.hpp), four blocks per vector (VAES; with AES-NI only,
   // four AESENC per vector and round).
 #if defined(FIXQ_ARS_HAVE_AESNI)
   static constexpr bool has_ars = true;
 #else
-  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other lanes
+  static constexpr bool has_ars = false;  // no AES instructions: kernels use their other paths
 #endif
   static constexpr int ars_in_flight = 8;  // independent vectors per call (hides the round latency)
   struct ArsKeys {
@@ -186,7 +190,7 @@ struct Avx512 {
   static void store(std::uint32_t* p, I a) { _mm512_storeu_si512(p, a); }
 };
 
-}  // namespace fixq::simd
+}  // namespace fixq::detail::simd
 
 #endif  // AVX-512 F/BW/DQ/VL
 #endif  // FIXQ_SIMD_VEC_AVX512_HPP

@@ -1,4 +1,4 @@
-// fixq/core/random.hpp - the counter-based generator behind stochastic rounding.
+// fixq/random/ars.hpp - ARS-7, the counter-based generator behind stochastic rounding.
 //
 // ARS-7 (AES Random Stream, Salmon, Moraes, Dror, Shaw: "Parallel random numbers:
 // as easy as 1, 2, 3", SC 2011; the ars4x32 generator of Random123, at its default
@@ -12,26 +12,13 @@
 // (bench/RESULTS.md). ARS-5 already passes TestU01's BigCrush (the paper);
 // Random123 uses 7 for a safety margin, and so does fixq.
 //
-// fixq's convention, shared by the scalar type and the array kernels: the random
-// word of element i under a 64-bit seed is
-//
-//   random_u32(seed, i) = H(0, i) << 16 | H(1, i)
-//   H(s, i) = halfword i mod 8 of ars::block(counter {lo32(i / 8), hi32(i / 8), s, 0},
-//                                             key {lo32(seed), hi32(seed), 0, 0})
-//
-// (halfword h = bits 16 h .. 16 h + 15 of the block, word 0 least significant).
-// Every word is uniform on 32 bits, and the cost is that of a 32-bit-per-element
-// generator (two blocks per 8 words), but stream 0 alone holds the top 16 bits of
-// every element's word: stochastic rounding compares the random word with the bits
-// of the value being rounded from the top, so the top halfword decides 65535
-// times in 65536 and the array kernels generate stream 0 only, in registers
-// (simd/quantize_f32.hpp). The rounding probabilities are those of the full word.
+// How words are drawn from the blocks (fixq's convention) is in random/stream.hpp.
 //
 // The block function is checked against Random123's ARS known-answer vectors in
-// tests/core/random.test.cpp. It is constexpr (a table-driven AES round); at run
+// tests/random/ars.test.cpp. It is constexpr (a table-driven AES round); at run
 // time on x86 with AES-NI it uses the instruction (see FIXQ_AES_TARGET below).
-#ifndef FIXQ_CORE_RANDOM_HPP
-#define FIXQ_CORE_RANDOM_HPP
+#ifndef FIXQ_RANDOM_ARS_HPP
+#define FIXQ_RANDOM_ARS_HPP
 
 #include <array>
 #include <cstddef>
@@ -55,9 +42,7 @@
 #include <wmmintrin.h>
 #endif
 
-namespace fixq {
-
-namespace ars {
+namespace fixq::detail::ars {
 inline constexpr int rounds = 7;  // Random123's default for ars4x32
 // The key schedule: round r's key is the seed key plus r times these, per 64-bit half.
 inline constexpr std::uint64_t weyl_lo = 0x9E3779B97F4A7C15ull;  // golden ratio
@@ -66,7 +51,7 @@ inline constexpr std::uint64_t weyl_hi = 0xBB67AE8584CAA73Bull;  // sqrt(3) - 1
 using Block = std::array<std::uint32_t, 4>;  // 128 bits, word 0 least significant
 using Key = std::array<std::uint32_t, 4>;
 
-namespace detail {
+namespace impl {
 constexpr std::uint8_t xtime(std::uint8_t a) {  // a * x in GF(2^8) mod x^8 + x^4 + x^3 + x + 1
   return static_cast<std::uint8_t>((a << 1) ^ ((a & 0x80u) != 0 ? 0x1Bu : 0u));
 }
@@ -177,21 +162,21 @@ FIXQ_AES_TARGET inline Block block_aesni(const Block& c, const Key& k) {
   return {w[0], w[1], w[2], w[3]};
 }
 #endif
-}  // namespace detail
+}  // namespace impl
 
 /// One ARS-R block: 128 random bits from (counter, key). R = 7 is fixq's.
 template <int R = rounds>
 constexpr Block block(Block c, Key k) {
   static_assert(R >= 1 && R <= 10);
 #if defined(FIXQ_ARS_HAVE_AESNI) || defined(FIXQ_ARS_RUNTIME_AESNI)
-  if (!std::is_constant_evaluated() && detail::aesni_usable()) return detail::block_aesni<R>(c, k);
+  if (!std::is_constant_evaluated() && impl::aesni_usable()) return impl::block_aesni<R>(c, k);
 #endif
   Block v{c[0] ^ k[0], c[1] ^ k[1], c[2] ^ k[2], c[3] ^ k[3]};
   for (int r = 1; r < R; ++r) {
-    k = detail::next_key(k);
-    v = detail::aes_round<false>(v, k);
+    k = impl::next_key(k);
+    v = impl::aes_round<false>(v, k);
   }
-  return detail::aes_round<true>(v, detail::next_key(k));
+  return impl::aes_round<true>(v, impl::next_key(k));
 }
 
 constexpr Key key_of(std::uint64_t seed) {
@@ -206,62 +191,7 @@ inline constexpr int halves_per_block = 8;   // elements per block
 constexpr std::uint32_t halfword(const Block& b, int h) {
   return (b[static_cast<std::size_t>(h / 2)] >> (16 * (h % 2))) & 0xFFFFu;
 }
-}  // namespace ars
+}  // namespace fixq::detail::ars
 
-/// Halfword `stream` of random_u32(seed, index): 0 the top 16 bits, 1 the bottom.
-constexpr std::uint32_t random_half(std::uint64_t seed, std::uint64_t index, std::uint32_t stream) {
-  return ars::halfword(ars::block(ars::counter_of_block(index / 8, stream), ars::key_of(seed)), static_cast<int>(index % 8));
-}
+#endif  // FIXQ_RANDOM_ARS_HPP
 
-/// The random 32-bit word of element `index` under `seed` (two ARS blocks).
-constexpr std::uint32_t random_u32(std::uint64_t seed, std::uint64_t index) {
-  return random_half(seed, index, 0) << 16 | random_half(seed, index, 1);
-}
-
-/// A sequential view of the same numbers: draw k returns random_u32(seed, start + k).
-/// Stochastic conversions of the scalar type take one draw each (even when the
-/// value needs no rounding), so converting x[i] with RandomStream(seed, i)
-/// reproduces element i of fixq::quantize(x, ..., Round::Stochastic, seed).
-class RandomStream {
- public:
-  constexpr explicit RandomStream(std::uint64_t seed = 0, std::uint64_t start_index = 0)
-      : seed_(seed), index_(start_index) {}
-
-  constexpr std::uint32_t next() {
-    const std::uint64_t b = index_ / ars::halves_per_block;
-    if (!cached_ || b != block_) {  // two blocks per 8 draws
-      const ars::Key key = ars::key_of(seed_);
-      high_ = ars::block(ars::counter_of_block(b, 0), key);
-      low_ = ars::block(ars::counter_of_block(b, 1), key);
-      block_ = b;
-      cached_ = true;
-    }
-    const int h = static_cast<int>(index_ % ars::halves_per_block);
-    ++index_;
-    return ars::halfword(high_, h) << 16 | ars::halfword(low_, h);
-  }
-  constexpr std::uint32_t operator()() { return next(); }
-
-  constexpr std::uint64_t seed() const { return seed_; }
-  /// Index of the next draw.
-  constexpr std::uint64_t index() const { return index_; }
-
- private:
-  std::uint64_t seed_;
-  std::uint64_t index_;
-  std::uint64_t block_ = 0;
-  ars::Block high_{}, low_{};
-  bool cached_ = false;
-};
-
-/// The stream used by stochastic conversions that are not given one: one per
-/// thread, seed 0, starting at index 0 when the thread first uses it. Reseed
-/// with `fixq::default_random_stream() = fixq::RandomStream(seed);`.
-inline RandomStream& default_random_stream() {
-  thread_local RandomStream stream{0, 0};
-  return stream;
-}
-
-}  // namespace fixq
-
-#endif  // FIXQ_CORE_RANDOM_HPP

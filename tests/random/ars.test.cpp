@@ -1,4 +1,4 @@
-// ARS-7 and fixq's counter convention (include/fixq/core/random.hpp).
+// ARS-7 and fixq's counter convention (include/fixq/random/).
 //
 // 1. The AES pieces against FIPS-197, the block function against Random123's
 //    ARS known-answer vectors, and the AES-NI path (run time) against the
@@ -14,26 +14,28 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <random>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <fixq/core.hpp>
+#include <fixq/random.hpp>
 
 namespace {
 
-using fixq::ars::Block;
-using fixq::ars::Key;
+using fixq::detail::ars::Block;
+using fixq::detail::ars::Key;
 
 // ---------------------------------------------------------------------------
 // 1. The S-box entries FIPS-197 quotes (figure 7 and the example of 5.1.1:
 //    S(0x53) = 0xED), and the multiplication example of 4.2 ({57} x {13} = {fe}).
-static_assert(fixq::ars::detail::sbox[0x00] == 0x63);
-static_assert(fixq::ars::detail::sbox[0x01] == 0x7C);
-static_assert(fixq::ars::detail::sbox[0x53] == 0xED);
-static_assert(fixq::ars::detail::sbox[0xFF] == 0x16);
-static_assert(fixq::ars::detail::gf_mul(0x57, 0x13) == 0xFE);
+static_assert(fixq::detail::ars::impl::sbox[0x00] == 0x63);
+static_assert(fixq::detail::ars::impl::sbox[0x01] == 0x7C);
+static_assert(fixq::detail::ars::impl::sbox[0x53] == 0xED);
+static_assert(fixq::detail::ars::impl::sbox[0xFF] == 0x16);
+static_assert(fixq::detail::ars::impl::gf_mul(0x57, 0x13) == 0xFE);
 
 // Known-answer vectors: Random123 examples/kat_vectors, "ars4x32 10" lines
 // (counter[4] key[4] -> output[4]); ARS with 10 rounds runs the same round
@@ -55,13 +57,13 @@ constexpr Kat kats[] = {
 };
 
 // block() is constexpr: the vectors hold at compile time (the table-driven round).
-static_assert(fixq::ars::block<10>(kats[0].counter, kats[0].key) == kats[0].expected);
-static_assert(fixq::ars::block<10>(kats[2].counter, kats[2].key) == kats[2].expected);
-static_assert(fixq::ars::block<10>(kats[4].counter, kats[4].key) == kats[4].expected);
+static_assert(fixq::detail::ars::block<10>(kats[0].counter, kats[0].key) == kats[0].expected);
+static_assert(fixq::detail::ars::block<10>(kats[2].counter, kats[2].key) == kats[2].expected);
+static_assert(fixq::detail::ars::block<10>(kats[4].counter, kats[4].key) == kats[4].expected);
 
 TEST_CASE("ars: Random123 known-answer vectors", "[random]") {
   for (const Kat& k : kats) {
-    const Block got = fixq::ars::block<10>(k.counter, k.key);  // AES-NI where the build has it
+    const Block got = fixq::detail::ars::block<10>(k.counter, k.key);  // AES-NI where the build has it
     for (int w = 0; w < 4; ++w) {
       INFO("kat counter[0] = " << k.counter[0] << ", word " << w);
       CHECK(got[w] == k.expected[w]);
@@ -75,7 +77,7 @@ template <std::size_t N>
 constexpr std::array<Block, N> blocks_of(const std::array<std::array<std::uint32_t, 8>, N>& in) {
   std::array<Block, N> out{};
   for (std::size_t q = 0; q < N; ++q)
-    out[q] = fixq::ars::block(Block{in[q][0], in[q][1], in[q][2], in[q][3]}, Key{in[q][4], in[q][5], in[q][6], in[q][7]});
+    out[q] = fixq::detail::ars::block(Block{in[q][0], in[q][1], in[q][2], in[q][3]}, Key{in[q][4], in[q][5], in[q][6], in[q][7]});
   return out;
 }
 constexpr std::array<std::array<std::uint32_t, 8>, 4> some_inputs = {{
@@ -98,12 +100,12 @@ TEST_CASE("ars: the run-time block equals the compile-time one", "[random]") {
     // the portable round, called directly, against block() (AES-NI or the same)
     Block v{c[0] ^ k[0], c[1] ^ k[1], c[2] ^ k[2], c[3] ^ k[3]};
     Key kk = k;
-    for (int r = 1; r < fixq::ars::rounds; ++r) {
-      kk = fixq::ars::detail::next_key(kk);
-      v = fixq::ars::detail::aes_round<false>(v, kk);
+    for (int r = 1; r < fixq::detail::ars::rounds; ++r) {
+      kk = fixq::detail::ars::impl::next_key(kk);
+      v = fixq::detail::ars::impl::aes_round<false>(v, kk);
     }
-    v = fixq::ars::detail::aes_round<true>(v, fixq::ars::detail::next_key(kk));
-    REQUIRE(fixq::ars::block(c, k) == v);
+    v = fixq::detail::ars::impl::aes_round<true>(v, fixq::detail::ars::impl::next_key(kk));
+    REQUIRE(fixq::detail::ars::block(c, k) == v);
   }
 }
 
@@ -114,7 +116,7 @@ std::uint32_t half(std::uint64_t seed, std::uint64_t i, std::uint32_t s) {
   const std::uint64_t b = i / 8;
   const Key key{static_cast<std::uint32_t>(seed & 0xffffffffu), static_cast<std::uint32_t>(seed >> 32), 0, 0};
   const Block c{static_cast<std::uint32_t>(b & 0xffffffffu), static_cast<std::uint32_t>(b >> 32), s, 0u};
-  const Block out = fixq::ars::block(c, key);
+  const Block out = fixq::detail::ars::block(c, key);
   return (out[(i % 8) / 2] >> (16 * (i % 2))) & 0xffffu;
 }
 std::uint32_t expected_u32(std::uint64_t seed, std::uint64_t i) { return half(seed, i, 0) << 16 | half(seed, i, 1); }
@@ -145,14 +147,14 @@ TEST_CASE("random_u32: top and bottom halfwords from two ARS streams, 8 indices 
       INFO("seed " << seed << " index " << i);
       REQUIRE(fixq::random_u32(seed, i) == expected_u32(seed, i));
       for (std::uint32_t s = 0; s < 2; ++s)
-        REQUIRE(fixq::random_half(seed, i, s) == ((expected_u32(seed, i) >> (16 - 16 * s)) & 0xffffu));
+        REQUIRE(fixq::detail::random_half(seed, i, s) == ((expected_u32(seed, i) >> (16 - 16 * s)) & 0xffffu));
     }
   // The seed's high half matters, and so does the index's high half.
   CHECK(fixq::random_u32(0x100000000ull, 0) != fixq::random_u32(0, 0));
   CHECK(fixq::random_u32(5, 0x800000000ull) != fixq::random_u32(5, 0));
   // Spot value: the top halfword of index 3 under seed 0 is halfword 3 of block
   // 0 of stream 0 under key 0, the first compile-time block above.
-  static_assert(fixq::random_half(0, 3, 0) == (compile_time_blocks[0][1] >> 16));
+  static_assert(fixq::detail::random_half(0, 3, 0) == (compile_time_blocks[0][1] >> 16));
 }
 
 // ---------------------------------------------------------------------------
@@ -173,8 +175,9 @@ TEST_CASE("RandomStream(seed, start) draws random_u32(seed, start + k)", "[rando
         REQUIRE(s.index() == start + k + 1);
       }
     }
-  // Default construction is seed 0, index 0.
-  fixq::RandomStream d;
+  // There is no default seed; a stream at seed 0 starts at index 0.
+  static_assert(!std::is_default_constructible_v<fixq::RandomStream>);
+  fixq::RandomStream d(0);
   CHECK(d.seed() == 0);
   CHECK(d.index() == 0);
   CHECK(d.next() == expected_u32(0, 0));
