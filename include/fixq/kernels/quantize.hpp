@@ -144,6 +144,25 @@ class QuantizeExpr : public Eigen::ReturnByValue<QuantizeExpr<Derived, Out, Mode
 
 }  // namespace detail
 
+}  // namespace fixq
+
+// `dst = expr` for a QuantizeExpr: Eigen's Array (unlike Matrix) routes every
+// assignment through an evaluator, which would evaluate a ReturnByValue into a
+// temporary and copy it; this writes into dst's storage directly instead.
+namespace Eigen::internal {
+template <class DstXprType, class Derived, class Out, class Modes>
+struct Assignment<DstXprType, ReturnByValue<fixq::detail::QuantizeExpr<Derived, Out, Modes>>,
+                  assign_op<typename DstXprType::Scalar, Out>, Dense2Dense> {
+  using SrcXprType = ReturnByValue<fixq::detail::QuantizeExpr<Derived, Out, Modes>>;
+  static void run(DstXprType& dst, const SrcXprType& src, const assign_op<typename DstXprType::Scalar, Out>& func) {
+    resize_if_allowed(dst, src, func);
+    src.evalTo(dst);
+  }
+};
+}  // namespace Eigen::internal
+
+namespace fixq {
+
 /// The quantized values of x (fake quantization) by `spec`: same shape and
 /// scalar type, every element on the format's grid. An expression: assign it
 /// (`y = quantize(x, spec)`) to write into y. Throws std::invalid_argument for

@@ -103,7 +103,7 @@ struct F32Consts {
 
 /// The overflow mode applied to an int32 code (ok: the lanes that are not NaN).
 template <class V, Overflow O>
-inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Consts<V>& k) {
+[[gnu::always_inline]] inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Consts<V>& k) {
   if constexpr (O == Overflow::SaturateZero) {
     const typename V::M out_of_range = V::mask_or(V::lt(c, k.lo), V::lt(k.hi, c));
     return V::zero_unless(V::mask_andnot(out_of_range, ok), c);
@@ -114,7 +114,7 @@ inline typename V::I f32_saturate(typename V::I c, typename V::M ok, const F32Co
 
 /// The codes of V::lanes floats x (u: their random words, read only by Round::Stochastic).
 template <class V, Round R, Overflow O>
-inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts<V>& k) {
+[[gnu::always_inline]] inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts<V>& k) {
   using F = typename V::F;
   using I = typename V::I;
   using M = typename V::M;
@@ -169,7 +169,7 @@ inline typename V::I f32_codes(typename V::F x, typename V::I u, const F32Consts
 }
 
 template <class V, class Out>
-inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
+[[gnu::always_inline]] inline void f32_store(Out* p, typename V::I c, const F32Consts<V>& k) {
   if constexpr (std::is_same_v<Out, float>)
     V::store(p, V::mul(V::to_float(c), k.lsb));  // code exact in float, times 2^-frac exact
   else
@@ -328,7 +328,11 @@ void quantize_f32(const float* in, Out* out, std::size_t n, const BranchFreePlan
   using I = typename V::I;
   constexpr std::size_t L = V::lanes;
   const F32Consts<V> k(plan, lsb);
-  const auto vector = [&](std::size_t at, I u) { f32_store<V>(out + at, f32_codes<V, R, O>(V::load(in + at), u, k), k); };
+  // (Forced inline: with many kernels in one unit, GCC's unit-growth budget may
+  // otherwise leave it a call per vector, with every constant reloaded.)
+  const auto vector = [&](std::size_t at, I u) __attribute__((always_inline)) {
+    f32_store<V>(out + at, f32_codes<V, R, O>(V::load(in + at), u, k), k);
+  };
   // Fewer than L elements (head and tail), through a full vector on a local copy.
   // Round::Stochastic takes their words from `stream`, which must be at element at.
   const auto partial = [&](std::size_t at, std::size_t count, RandomStream* stream) {
