@@ -63,7 +63,7 @@ int ristretto_frac(const Eigen::ArrayXd& w, int word) {
 /// loop over fixq::quantize's output in storage order.
 template <class T>
 double mse_of(const Eigen::Array<T, Eigen::Dynamic, 1>& x, const Format& fmt, Round round = Round::NearestEven) {
-  const Eigen::Array<T, Eigen::Dynamic, 1> q = fixq::quantize(x, {fmt, round, Overflow::Saturate, 0});
+  const Eigen::Array<T, Eigen::Dynamic, 1> q = fixq::quantize(x, {fmt, round, Overflow::Saturate, 0}).eval();
   double sse = 0;
   std::size_t n = 0;
   for (Eigen::Index i = 0; i < x.size(); ++i) {
@@ -286,7 +286,7 @@ TEST_CASE("MaxAbs reproduces Ristretto's rule except at exact powers of two", "[
   REQUIRE(rist == 8);
   const Format rist_fmt{8, rist, true};
   CHECK(fixq::quantize_stats(p, {rist_fmt}).saturated_high == 1);
-  const Eigen::ArrayXd q_rist = fixq::quantize(p, {rist_fmt});
+  const Eigen::ArrayXd q_rist = fixq::quantize(p, {rist_fmt}).eval();
   CHECK(q_rist(0) == 127.0 / 256);  // 0.5 - one LSB
   CHECK(p(0) - q_rist(0) == rist_fmt.lsb());
 
@@ -294,7 +294,7 @@ TEST_CASE("MaxAbs reproduces Ristretto's rule except at exact powers of two", "[
   CHECK(f == rist - 1);
   const Format fixq_fmt{8, f, true};
   CHECK(fixq::quantize_stats(p, {fixq_fmt}).saturated_high == 0);
-  CHECK(fixq::quantize(p, {fixq_fmt})(0) == 0.5);  // loss-free
+  CHECK(fixq::quantize(p, {fixq_fmt}).eval()(0) == 0.5);  // loss-free
 
   // The other documented exception: within one LSB below one (0.995 * 128 = 127.36 > 127).
   const Eigen::ArrayXd n = arr({0.995, 0.2});

@@ -347,41 +347,41 @@ TEST_CASE("Eigen front ends: arrays, matrices, maps with strides, blocks, expres
   const Eigen::ArrayXXf b = Eigen::ArrayXXf::Random(37, 23);
   for (Round r : {Round::NearestEven, Round::Stochastic}) {
     // Plain array: element k (column-major) is quantize_span's element k.
-    const Eigen::ArrayXXf qa = fixq::quantize(a, {f, r, Overflow::Saturate, 5});
+    const Eigen::ArrayXXf qa = fixq::quantize(a, {f, r, Overflow::Saturate, 5}).eval();
     std::vector<float> ref(static_cast<std::size_t>(a.size()));
     fixq::quantize_span(a.data(), ref.data(), ref.size(), {f, r, Overflow::Saturate, 5});
     for (Eigen::Index k = 0; k < a.size(); ++k) REQUIRE(qa(k) == ref[static_cast<std::size_t>(k)]);
 
     // An expression is evaluated first; indices follow the result's storage order.
     const Eigen::ArrayXXf e = a * 3 + b;
-    const Eigen::ArrayXXf qe = fixq::quantize(a * 3 + b, {f, r, Overflow::Wrap, 6});
-    CHECK((qe == fixq::quantize(e, {f, r, Overflow::Wrap, 6})).all());
+    const Eigen::ArrayXXf qe = fixq::quantize(a * 3 + b, {f, r, Overflow::Wrap, 6}).eval();
+    CHECK((qe == fixq::quantize(e, {f, r, Overflow::Wrap, 6}).eval()).all());
 
     // A block with an outer stride: same as quantizing its evaluated copy.
     const Eigen::ArrayXXf blk = a.block(3, 2, 20, 11);
-    const Eigen::ArrayXXf qb = fixq::quantize(a.block(3, 2, 20, 11), {f, r, Overflow::Saturate, 7});
-    CHECK((qb == fixq::quantize(blk, {f, r, Overflow::Saturate, 7})).all());
+    const Eigen::ArrayXXf qb = fixq::quantize(a.block(3, 2, 20, 11), {f, r, Overflow::Saturate, 7}).eval();
+    CHECK((qb == fixq::quantize(blk, {f, r, Overflow::Saturate, 7}).eval()).all());
 
     // Maps with inner and outer strides.
     using Strided = Eigen::Map<const Eigen::ArrayXXf, 0, Eigen::Stride<Eigen::Dynamic, 2>>;
     const Strided m(a.data(), 18, 23, Eigen::Stride<Eigen::Dynamic, 2>(37, 2));
     const Eigen::ArrayXXf mcopy = m;
-    CHECK((fixq::quantize(m, {f, r, Overflow::Saturate, 8}) == fixq::quantize(mcopy, {f, r, Overflow::Saturate, 8})).all());
+    CHECK((fixq::quantize(m, {f, r, Overflow::Saturate, 8}).eval() == fixq::quantize(mcopy, {f, r, Overflow::Saturate, 8}).eval()).all());
 
     // Row-major storage: indices follow memory order.
     const Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm = a;
     const Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> qrm =
-        fixq::quantize(rm, {f, r, Overflow::Saturate, 9});
+        fixq::quantize(rm, {f, r, Overflow::Saturate, 9}).eval();
     std::vector<float> rref(static_cast<std::size_t>(rm.size()));
     fixq::quantize_span(rm.data(), rref.data(), rref.size(), {f, r, Overflow::Saturate, 9});
     for (Eigen::Index k = 0; k < rm.size(); ++k) REQUIRE(qrm.data()[k] == rref[static_cast<std::size_t>(k)]);
 
     // Matrices and vectors keep their kind.
     const Eigen::MatrixXd md = a.cast<double>().matrix();
-    const Eigen::MatrixXd qmd = fixq::quantize(md, {f, r, Overflow::Saturate, 0});
+    const Eigen::MatrixXd qmd = fixq::quantize(md, {f, r, Overflow::Saturate, 0}).eval();
     CHECK(qmd.rows() == md.rows());
     const Eigen::VectorXf v = a.col(4).matrix();
-    const Eigen::VectorXf qv = fixq::quantize(v, {f, r, Overflow::Saturate, 3});
+    const Eigen::VectorXf qv = fixq::quantize(v, {f, r, Overflow::Saturate, 3}).eval();
     CHECK(qv.size() == v.size());
   }
 
@@ -389,7 +389,7 @@ TEST_CASE("Eigen front ends: arrays, matrices, maps with strides, blocks, expres
   const auto codes = fixq::quantize_codes<std::int8_t>(a, {f}).eval();
   static_assert(std::is_same_v<std::decay_t<decltype(codes)>, Eigen::Array<std::int8_t, Eigen::Dynamic, Eigen::Dynamic>>);
   const Eigen::ArrayXXf back = fixq::dequantize(codes, f);
-  CHECK((back == fixq::quantize(a, {f})).all());
+  CHECK((back == fixq::quantize(a, {f}).eval()).all());
   const Eigen::ArrayXXd backd = fixq::dequantize<double>(codes, f);
   CHECK((backd.cast<float>() == back).all());
   CHECK_THROWS_AS(fixq::quantize_codes<std::int8_t>(a, {Format{16, 4}}).eval(), std::invalid_argument);
@@ -397,14 +397,14 @@ TEST_CASE("Eigen front ends: arrays, matrices, maps with strides, blocks, expres
   // In place, whole arrays and blocks.
   Eigen::ArrayXXf c = a;
   fixq::quantize_inplace(c, {f, Round::Stochastic, Overflow::Saturate, 42});
-  CHECK((c == fixq::quantize(a, {f, Round::Stochastic, Overflow::Saturate, 42})).all());
+  CHECK((c == fixq::quantize(a, {f, Round::Stochastic, Overflow::Saturate, 42}).eval()).all());
   Eigen::ArrayXXf d = a;
   fixq::quantize_inplace(d.block(1, 1, 5, 6), {f});
-  CHECK((d.block(1, 1, 5, 6) == fixq::quantize(a.block(1, 1, 5, 6), {f})).all());
+  CHECK((d.block(1, 1, 5, 6) == fixq::quantize(a.block(1, 1, 5, 6), {f}).eval()).all());
   CHECK((d.col(0) == a.col(0)).all());  // untouched outside the block
   Eigen::ArrayXXf g = a;
   fixq::quantize_inplace(g.row(2), {f});  // inner stride != 1: the evaluated path
-  CHECK((g.row(2) == fixq::quantize(a.row(2), {f})).all());
+  CHECK((g.row(2) == fixq::quantize(a.row(2), {f}).eval()).all());
   CHECK((g.row(3) == a.row(3)).all());
 }
 

@@ -88,7 +88,7 @@ struct Errors {
   double max_abs = 0, mse = 0, sqnr = kInf;
 };
 
-/// Error statistics of x against q = fixq::quantize(x, ...), finite elements only.
+/// Error statistics of x against q = fixq::quantize(x, ...).eval(), finite elements only.
 template <class DerivedX, class DerivedQ>
 Errors errors_of(const Eigen::DenseBase<DerivedX>& x, const Eigen::DenseBase<DerivedQ>& q) {
   REQUIRE(x.rows() == q.rows());
@@ -182,7 +182,7 @@ void check_all_modes(Round r, int frac, std::uint64_t seed,
           CHECK_THROWS_AS(fixq::quantize(x, {fmt, r, o, seed}).eval(), fixq::overflow_error);
           check_same(s, saturate);
         } else {
-          check_errors(s, errors_of(x, fixq::quantize(x, {fmt, r, o, seed})));
+          check_errors(s, errors_of(x, fixq::quantize(x, {fmt, r, o, seed}).eval()));
         }
       }
     }
@@ -276,8 +276,8 @@ TEST_CASE("Counts of huge values (beyond 2^62 LSBs) in every mode", "[kernels][s
           CHECK(s.nan_count == 0);
         }
         if (o != Overflow::Throw) {
-          check_errors(fixq::quantize_stats(x, {f, r, o, 1}), errors_of(x, fixq::quantize(x, {f, r, o, 1})));
-          check_errors(fixq::quantize_stats(xf, {f, r, o, 1}), errors_of(xf, fixq::quantize(xf, {f, r, o, 1})));
+          check_errors(fixq::quantize_stats(x, {f, r, o, 1}), errors_of(x, fixq::quantize(x, {f, r, o, 1}).eval()));
+          check_errors(fixq::quantize_stats(xf, {f, r, o, 1}), errors_of(xf, fixq::quantize(xf, {f, r, o, 1}).eval()));
         }
       }
     }
@@ -309,7 +309,7 @@ TEST_CASE("Stochastic: saturation follows random_u32(seed, i)", "[kernels][stats
       CHECK(s.saturated_high == up);
       CHECK(s.saturated_low == 0);
       // The same elements become 0 under SaturateZero.
-      const Eigen::ArrayXd q = fixq::quantize(x, {f, Round::Stochastic, Overflow::SaturateZero, seed});
+      const Eigen::ArrayXd q = fixq::quantize(x, {f, Round::Stochastic, Overflow::SaturateZero, seed}).eval();
       CHECK(static_cast<std::size_t>((q == 0).count()) == up);
       CHECK(fixq::quantize_stats(x, {f, Round::Stochastic, Overflow::SaturateZero, seed}).saturated_high == up);
       // Float input: the same decisions.
@@ -328,7 +328,7 @@ TEST_CASE("Stochastic: saturation follows random_u32(seed, i)", "[kernels][stats
     const QuantStats s = fixq::quantize_stats(x, {f, Round::Stochastic, o, 77});
     CHECK(s.saturated_high == c.high);
     CHECK(s.saturated_low == c.low);
-    check_errors(s, errors_of(x, fixq::quantize(x, {f, Round::Stochastic, o, 77})));
+    check_errors(s, errors_of(x, fixq::quantize(x, {f, Round::Stochastic, o, 77}).eval()));
   }
   // quantize_stats_span with first_index k keys element i with random_u32(seed, k + i).
   const std::size_t k = 1000;
@@ -431,7 +431,7 @@ TEST_CASE("Eigen inputs: Array, Matrix, Block, row-major, expressions", "[kernel
     const QuantStats sa = fixq::quantize_stats(a, {f, r, Overflow::Saturate, seed});
     const Eigen::MatrixXd m = a.matrix();
     check_same(fixq::quantize_stats(m, {f, r, Overflow::Saturate, seed}), sa);
-    check_errors(sa, errors_of(a, fixq::quantize(a, {f, r, Overflow::Saturate, seed})));
+    check_errors(sa, errors_of(a, fixq::quantize(a, {f, r, Overflow::Saturate, seed}).eval()));
     CHECK(sa.count == 35);
     CHECK(sa.nan_count == 1);
     CHECK(sa.saturated_high + sa.saturated_low > 0);
@@ -442,12 +442,12 @@ TEST_CASE("Eigen inputs: Array, Matrix, Block, row-major, expressions", "[kernel
     const auto blk = big.block(3, 2, 7, 5);
     check_same(fixq::quantize_stats(blk, {f, r, Overflow::Saturate, seed}), sa);
     check_errors(fixq::quantize_stats(blk, {f, r, Overflow::Saturate, seed}),
-                 errors_of(blk, fixq::quantize(blk, {f, r, Overflow::Saturate, seed})));
+                 errors_of(blk, fixq::quantize(blk, {f, r, Overflow::Saturate, seed}).eval()));
     // A block that is not a whole column range, of a float matrix.
     const Eigen::MatrixXf bigf = big.cast<float>();
     const auto blkf = bigf.block(4, 1, 5, 6);
     check_errors(fixq::quantize_stats(blkf, {f, r, Overflow::Wrap, seed}),
-                 errors_of(blkf, fixq::quantize(blkf, {f, r, Overflow::Wrap, seed})));
+                 errors_of(blkf, fixq::quantize(blkf, {f, r, Overflow::Wrap, seed}).eval()));
     check_same(fixq::quantize_stats(blkf, {f, r, Overflow::Wrap, seed}),
                fixq::quantize_stats(Eigen::MatrixXf(blkf), {f, r, Overflow::Wrap, seed}));
 
@@ -456,7 +456,7 @@ TEST_CASE("Eigen inputs: Array, Matrix, Block, row-major, expressions", "[kernel
     const QuantStats srm = fixq::quantize_stats(rm, {f, r, Overflow::Saturate, seed});
     const Eigen::Map<const Eigen::ArrayXd> flat(rm.data(), rm.size());
     check_same(srm, fixq::quantize_stats(flat, {f, r, Overflow::Saturate, seed}));
-    check_errors(srm, errors_of(rm, fixq::quantize(rm, {f, r, Overflow::Saturate, seed})));
+    check_errors(srm, errors_of(rm, fixq::quantize(rm, {f, r, Overflow::Saturate, seed}).eval()));
     if (r == Round::NearestEven) {
       const std::vector<std::int64_t> rounded = rounded_codes<Round::NearestEven, 4>(Eigen::ArrayXd(flat), 0);
       const Counts c = expected_counts(Eigen::ArrayXd(flat), rounded, f, Overflow::Saturate);
@@ -468,7 +468,7 @@ TEST_CASE("Eigen inputs: Array, Matrix, Block, row-major, expressions", "[kernel
     const QuantStats se = fixq::quantize_stats(a * 2 + b, {f, r, Overflow::SaturateSymmetric, seed});
     const Eigen::ArrayXXd e = a * 2 + b;
     check_same(se, fixq::quantize_stats(e, {f, r, Overflow::SaturateSymmetric, seed}));
-    check_errors(se, errors_of(e, fixq::quantize(e, {f, r, Overflow::SaturateSymmetric, seed})));
+    check_errors(se, errors_of(e, fixq::quantize(e, {f, r, Overflow::SaturateSymmetric, seed}).eval()));
     check_same(fixq::quantize_stats(m * 0.5, {f, r, Overflow::Saturate, seed}),
                fixq::quantize_stats(Eigen::MatrixXd(m * 0.5), {f, r, Overflow::Saturate, seed}));
   }
@@ -480,7 +480,7 @@ TEST_CASE("Float input, word > 24: errors use the values fixq::quantize returns"
   // of Fixed<32,0> becomes 2147483648.0f, so |1e10 - q| = 7852516352 exactly.
   const Eigen::ArrayXf x = arr<float>({1e10f});
   const Format f{32, 0, true};
-  const Eigen::ArrayXf q = fixq::quantize(x, {f});
+  const Eigen::ArrayXf q = fixq::quantize(x, {f}).eval();
   REQUIRE(q(0) == 2147483648.0f);
   const QuantStats s = fixq::quantize_stats(x, {f});
   CHECK(s.saturated_high == 1);

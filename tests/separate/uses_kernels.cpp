@@ -51,9 +51,9 @@ TEST_CASE("FIXQ_SEPARATE_KERNELS: quantize and quantize_codes equal the scalar c
   std::size_t bad = 0, checked = 0;
   for (Round r : fixq::all_rounds)
     for (Overflow o : {Overflow::Saturate, Overflow::SaturateSymmetric, Overflow::SaturateZero, Overflow::Wrap}) {
-      const Eigen::ArrayXf qf = fixq::quantize(af, {f, r, o, 7});                       // (float, float)
-      const auto cf = fixq::quantize_codes<std::int8_t>(af, {f, r, o, 7});             // (float, int8)
-      const Eigen::ArrayXd qd = fixq::quantize(ad, {f, r, o, 7});                       // (double, double)
+      const Eigen::ArrayXf qf = fixq::quantize(af, {f, r, o, 7}).eval();                       // (float, float)
+      const auto cf = fixq::quantize_codes<std::int8_t>(af, {f, r, o, 7}).eval();             // (float, int8)
+      const Eigen::ArrayXd qd = fixq::quantize(ad, {f, r, o, 7}).eval();                       // (double, double)
       for (std::size_t i = 0; i < xf.size(); ++i) {
         const auto k = static_cast<Eigen::Index>(i);
         bad += !fixq_test::same(qf[k], reference<float>(xf[i], f, r, o, 7, i));
@@ -70,7 +70,7 @@ TEST_CASE("FIXQ_SEPARATE_KERNELS: quantize and quantize_codes equal the scalar c
 TEST_CASE("FIXQ_SEPARATE_KERNELS: Overflow::Throw", "[separate]") {
   Eigen::ArrayXf x = Eigen::ArrayXf::LinSpaced(1000, -7.9f, 7.9f);
   Eigen::ArrayXf q;
-  CHECK_NOTHROW(q = fixq::quantize(x, {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}));
+  CHECK_NOTHROW(q = fixq::quantize(x, {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}).eval());
   CHECK(q[999] == 7.875f);  // 7.9 * 16 = 126.4 -> 126
   x[500] = 8.0f;
   CHECK_THROWS_AS(fixq::quantize(x, {Format{8, 4}, Round::NearestEven, Overflow::Throw, 0}).eval(), fixq::overflow_error);

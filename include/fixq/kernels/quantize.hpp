@@ -11,8 +11,9 @@
 // values are exactly what the scalar core gives (kernels/quantize_span.hpp).
 // quantize() returns an expression: `y = quantize(x, spec)` writes into y's
 // storage (no temporary, no allocation when y has the right size; x and y may
-// be the same array). Like Eigen's own expressions, it refers to x: assign it,
-// or call .eval(), rather than keep it in an `auto`. Stochastic rounding keys element k with
+// be the same array, but must not overlap otherwise). It refers to x, and has no
+// coefficients to read: assign it, or call .eval(), to use the values (it cannot
+// take part in a larger Eigen expression). Stochastic rounding keys element k with
 // random_u32(seed, k), where k is the element's position in the storage order
 // of x's plain type (column-major unless x is row-major), so a result depends
 // on the data and the seed only. Tensor overloads: kernels/quantize_tensor.hpp.
@@ -105,26 +106,40 @@ class QuantizeExpr;
 }  // namespace fixq
 
 namespace Eigen::internal {
+// A QuantizeExpr is an EigenBase (like Eigen's solver expressions): it can be
+// assigned and evaluated, but it has no coefficients to read, so no expression
+// can read a dangling temporary of it.
 template <class Derived, class Out, class Modes>
-struct traits<fixq::detail::QuantizeExpr<Derived, Out, Modes>> {
-  using ReturnType = fixq::detail::plain_with_scalar<Derived, Out>;
-};
+struct traits<fixq::detail::QuantizeExpr<Derived, Out, Modes>> : traits<fixq::detail::plain_with_scalar<Derived, Out>> {};
 }  // namespace Eigen::internal
 
 namespace fixq {
 
 namespace detail {
 
-/// The expression quantize() and quantize_codes() return: assigning it to an
-/// array writes the results into that array's storage.
+/// What quantize() and quantize_codes() return: assigning it to an array, a
+/// matrix, a Map or a Block writes the results into that storage (no temporary
+/// when the destination is contiguous in x's storage order).
 template <class Derived, class Out, class Modes>
-class QuantizeExpr : public Eigen::ReturnByValue<QuantizeExpr<Derived, Out, Modes>> {
+class QuantizeExpr : public Eigen::EigenBase<QuantizeExpr<Derived, Out, Modes>>,
+                     Eigen::internal::no_assignment_operator {
+  // (The second base, as Eigen's ReturnByValue has it, also makes Eigen::internal an
+  // associated namespace, where Eigen's EigenBase assignment looks up call_assignment.)
  public:
   using Plain = plain_with_scalar<Derived, Out>;
+  using Scalar = Out;
+  enum {
+    RowsAtCompileTime = Plain::RowsAtCompileTime,
+    ColsAtCompileTime = Plain::ColsAtCompileTime,
+    MaxRowsAtCompileTime = Plain::MaxRowsAtCompileTime,
+    MaxColsAtCompileTime = Plain::MaxColsAtCompileTime,
+    IsRowMajor = Plain::IsRowMajor
+  };
   QuantizeExpr(const Derived& x, const QuantSpec& spec) : x_(x), spec_(spec) {}
   Eigen::Index rows() const { return x_.rows(); }
   Eigen::Index cols() const { return x_.cols(); }
 
+  /// Writes the results into dst (of x's shape).
   template <class Dest>
   void evalTo(Dest& dst) const {
     if (writes_like<Plain>(dst)) {
@@ -134,6 +149,12 @@ class QuantizeExpr : public Eigen::ReturnByValue<QuantizeExpr<Derived, Out, Mode
       quantize_into<Modes>(x_, tmp.data(), spec_);
       dst = tmp;
     }
+  }
+  /// The results as a new array.
+  Plain eval() const {
+    Plain y(rows(), cols());
+    quantize_into<Modes>(x_, y.data(), spec_);
+    return y;
   }
 
  private:
@@ -146,14 +167,13 @@ class QuantizeExpr : public Eigen::ReturnByValue<QuantizeExpr<Derived, Out, Mode
 
 }  // namespace fixq
 
-// `dst = expr` for a QuantizeExpr: Eigen's Array (unlike Matrix) routes every
-// assignment through an evaluator, which would evaluate a ReturnByValue into a
-// temporary and copy it; this writes into dst's storage directly instead.
+// `dst = expr`: Eigen routes assignments of an EigenBase through Assignment; this
+// one writes into dst's storage (after resizing a plain destination).
 namespace Eigen::internal {
 template <class DstXprType, class Derived, class Out, class Modes>
-struct Assignment<DstXprType, ReturnByValue<fixq::detail::QuantizeExpr<Derived, Out, Modes>>,
+struct Assignment<DstXprType, fixq::detail::QuantizeExpr<Derived, Out, Modes>,
                   assign_op<typename DstXprType::Scalar, Out>, Dense2Dense> {
-  using SrcXprType = ReturnByValue<fixq::detail::QuantizeExpr<Derived, Out, Modes>>;
+  using SrcXprType = fixq::detail::QuantizeExpr<Derived, Out, Modes>;
   static void run(DstXprType& dst, const SrcXprType& src, const assign_op<typename DstXprType::Scalar, Out>& func) {
     resize_if_allowed(dst, src, func);
     src.evalTo(dst);

@@ -1,0 +1,157 @@
+// fixq/layers/layer.hpp - what every layer is: three forward paths over one geometry.
+//
+// A layer has a name, takes one input (Add and Concat: several) and computes
+//  - forward_float: plain float, no quantization;
+//  - forward_sim:   the fake-quant simulation: values on their grids as floats,
+//                   the layer computed exactly in floating point (float32 where a
+//                   bound proves every partial sum exact, else double, else
+//                   integers), the result rounded once into the output format;
+//  - forward_int:   integer codes in, integer codes out, integer arithmetic only.
+// The promise, for every layer: forward_int(codes(x)) * lsb(out) == forward_sim(x),
+// bit for bit, in every rounding mode (Round::Stochastic included: output element k
+// of the whole batch tensor uses random_u32(seed, k) in both paths) and every
+// overflow mode.
+//
+// A layer is bound to the formats and shapes of its inputs once (bind), which
+// checks them, fixes its output format and shape and prepares what the paths
+// share (weights on their grids, weight and bias codes, accumulator widths).
+// Shapes exclude the batch axis: (H, W, C) or (features).
+#ifndef FIXQ_LAYERS_LAYER_HPP
+#define FIXQ_LAYERS_LAYER_HPP
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fixq/core/format.hpp>
+#include <fixq/layers/ndarray.hpp>
+
+namespace fixq {
+
+/// Thrown for a layer that cannot be built or bound: names the layer and the problem.
+class layer_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// What `fixq info` and the benchmarks report about a bound layer.
+struct LayerInfo {
+  std::int64_t macs = 0;          ///< multiply-accumulates per sample
+  std::int64_t weight_bytes = 0;  ///< bytes of weight and bias codes (at their word widths)
+  int accumulator_bits = 0;       ///< 32 or 64 for layers that accumulate, else 0
+  int exact_sum_bits = 0;         ///< bits the exact sum needs (sign included), else 0
+};
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = default;
+  Layer& operator=(const Layer&) = default;
+
+  const std::string& name() const { return name_; }
+  virtual std::string type() const = 0;
+  /// Number of inputs: 1, or 0 for "two or more".
+  virtual int arity() const { return 1; }
+
+  /// Fixes the input formats and shapes (per sample); throws layer_error.
+  void bind(std::vector<Format> in_formats, std::vector<Shape> in_shapes) {
+    const int a = arity();
+    if ((a > 0 && static_cast<int>(in_formats.size()) != a) || (a == 0 && in_formats.size() < 2) ||
+        in_formats.size() != in_shapes.size())
+      fail("takes " + (a > 0 ? std::to_string(a) : std::string("two or more")) + " inputs, got " +
+           std::to_string(in_formats.size()));
+    in_formats_ = std::move(in_formats);
+    in_shapes_ = std::move(in_shapes);
+    on_bind();
+    bound_ = true;
+  }
+  bool bound() const { return bound_; }
+  const std::vector<Format>& input_formats() const { return in_formats_; }
+  const std::vector<Shape>& input_shapes() const { return in_shapes_; }
+  const Format& output_format() const { return out_format_.at(0); }
+  const Shape& output_shape() const { return out_shape_; }
+  virtual LayerInfo info() const { return {}; }
+
+  NDArray<float> forward_float(std::span<const NDArray<float>* const> in) const {
+    check_inputs(in);
+    return run_float(in);
+  }
+  NDArray<float> forward_sim(std::span<const NDArray<float>* const> in) const {
+    check_inputs(in);
+    return run_sim(in);
+  }
+  NDArray<std::int32_t> forward_int(std::span<const NDArray<std::int32_t>* const> in) const {
+    check_inputs(in);
+    return run_int(in);
+  }
+  // One-input conveniences.
+  NDArray<float> forward_float(const NDArray<float>& x) const {
+    const NDArray<float>* p = &x;
+    return forward_float(std::span<const NDArray<float>* const>(&p, 1));
+  }
+  NDArray<float> forward_sim(const NDArray<float>& x) const {
+    const NDArray<float>* p = &x;
+    return forward_sim(std::span<const NDArray<float>* const>(&p, 1));
+  }
+  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& x) const {
+    const NDArray<std::int32_t>* p = &x;
+    return forward_int(std::span<const NDArray<std::int32_t>* const>(&p, 1));
+  }
+
+ protected:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw layer_error("fixq: layer '" + name_ + "' (" + type() + "): " + what);
+  }
+  /// Sets the output format and per-sample shape (called from on_bind).
+  void set_output(const Format& f, Shape s) {
+    out_format_.assign(1, f);
+    out_shape_ = std::move(s);
+  }
+  /// Batch size of an input whose per-sample shape is in_shapes_[i].
+  template <class T>
+  std::int64_t batch_of(const NDArray<T>& x) const {
+    return x.shape.empty() ? 0 : x.shape[0];
+  }
+  Shape batched(std::int64_t n, const Shape& s) const {
+    Shape b{n};
+    b.insert(b.end(), s.begin(), s.end());
+    return b;
+  }
+
+  virtual void on_bind() = 0;
+  virtual NDArray<float> run_float(std::span<const NDArray<float>* const> in) const = 0;
+  virtual NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const = 0;
+  virtual NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const = 0;
+
+ private:
+  template <class T>
+  void check_inputs(std::span<const NDArray<T>* const> in) const {
+    if (!bound_) fail("is not bound to input formats and shapes (call bind, or add it to a Model)");
+    if (in.size() != in_shapes_.size())
+      fail("takes " + std::to_string(in_shapes_.size()) + " inputs, got " + std::to_string(in.size()));
+    std::int64_t n = -1;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const Shape want = batched(batch_of(*in[i]), in_shapes_[i]);
+      if (in[i]->shape != want)
+        fail("input " + std::to_string(i) + " has shape " + shape_text(in[i]->shape) + ", expected " +
+             shape_text(want) + " (batch first)");
+      if (n >= 0 && in[i]->shape[0] != n) fail("inputs have different batch sizes");
+      n = in[i]->shape[0];
+    }
+  }
+
+  std::string name_;
+  std::vector<Format> in_formats_;
+  std::vector<Shape> in_shapes_;
+  std::vector<Format> out_format_;  // one element once bound (Format has no default)
+  Shape out_shape_;
+  bool bound_ = false;
+};
+
+}  // namespace fixq
+
+#endif  // FIXQ_LAYERS_LAYER_HPP

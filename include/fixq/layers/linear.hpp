@@ -1,0 +1,266 @@
+// fixq/layers/linear.hpp - the weighted sum shared by Dense and Conv2D.
+//
+// Both layers reduce to rows of input values ("patches": a sample's features, or a
+// conv window's values in (ky, kx, ci) order) times a weight matrix per group
+// (K x Cout_g), plus a bias per output channel. This file holds the formats of such
+// a layer and the three paths over patches:
+//   float  Eigen float GEMM, plus bias;
+//   sim    patches of values on the input grid times weights on their grid, summed
+//          exactly (float32 when the exact sum provably fits 24 bits of significance,
+//          double when it fits 53, else the integer sum), plus the bias on its grid,
+//          rounded once into the output format (kernels/quantize_span.hpp);
+//   int    patches of codes times weight codes (kernels/gemm.hpp) in int32 or int64,
+//          the bias code aligned by a left shift, requantized once
+//          (kernels/requantize.hpp).
+// The value each path rounds is the same exact rational, and rounding and overflow
+// are the same functions of it (and of the same random word), so int == sim.
+//
+// The exact sum of channel c is T = P * 2^(F - fa) + B * 2^(F - fb) at fraction
+// F = max(fa, fb), with P the sum of products at fa = input frac + weight frac of
+// c and B the bias code at fb. Its bound, from the code widths and the reduction
+// length K, chooses the accumulators: P in int32 when K * max|x| * max|w| < 2^31,
+// else int64; T in int64, and a layer whose T could reach 2^63 is rejected.
+#ifndef FIXQ_LAYERS_LINEAR_HPP
+#define FIXQ_LAYERS_LINEAR_HPP
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fixq/core/format.hpp>
+#include <fixq/core/int128.hpp>
+#include <fixq/core/spec.hpp>
+#include <fixq/kernels/gemm.hpp>
+#include <fixq/kernels/quantize_span.hpp>
+#include <fixq/kernels/requantize.hpp>
+#include <fixq/layers/layer.hpp>
+#include <fixq/layers/ndarray.hpp>
+
+namespace fixq {
+
+/// The fixed-point formats of a Dense or Conv2D layer.
+struct LinearFormats {
+  Format input;                              ///< the codes coming in
+  Format weight;                             ///< word and signedness; frac when per tensor
+  std::vector<int> weight_frac = {};         ///< one frac per output channel (empty: weight.frac)
+  std::optional<Format> bias = {};           ///< default: 32 bits at input frac + the channel's weight frac
+  QuantSpec output;                          ///< output format, rounding, overflow, seed
+  Round weight_round = Round::NearestEven;   ///< how the float weights and bias are put on their grids
+};
+
+namespace detail {
+
+/// Largest magnitude of a code of f (2^(w-1) signed, 2^w - 1 unsigned).
+inline int128 max_magnitude(const Format& f) {
+  return f.is_signed ? pow2_i128(f.word - 1) : pow2_i128(f.word) - 1;
+}
+/// Bits of a signed integer that holds every value of magnitude <= b (sign included).
+inline int signed_bits(int128 b) { return bit_length(static_cast<uint128>(b)) + 1; }
+
+/// What a bound Dense or Conv2D layer shares between its paths.
+class LinearCore {
+ public:
+  /// w: groups x K x cout_g values (row-major), bias: cout values or empty.
+  void prepare(const std::string& where, const LinearFormats& f, int groups, int K, int cout,
+               std::vector<float> w, std::vector<float> bias) {
+    const auto fail = [&](const std::string& what) { throw layer_error(where + what); };
+    formats_ = f;
+    groups_ = groups;
+    K_ = K;
+    cout_ = cout;
+    coutg_ = cout / groups;
+    w_float_ = std::move(w);
+    b_float_ = bias.empty() ? std::vector<float>(static_cast<std::size_t>(cout), 0.0f) : std::move(bias);
+    if (f.weight_round == Round::Stochastic)
+      fail("weight_round Round::Stochastic is not supported (weights are put on their grid once)");
+    if (!f.weight_frac.empty() && static_cast<int>(f.weight_frac.size()) != cout)
+      fail("weight_frac has " + std::to_string(f.weight_frac.size()) + " entries for " + std::to_string(cout) +
+           " output channels");
+    f.output.validate();
+    if (f.input.word > 24 || f.output.format.word > 24 || f.weight.word > 24)
+      fail("input, weight and output words must be <= 24 (the sim path holds values as float32)");
+    // Per channel: weight format, bias format, fractions, shifts, bound.
+    const std::size_t C = static_cast<std::size_t>(cout);
+    w_fmt_.clear();
+    b_fmt_.clear();
+    acc_frac_.assign(C, 0);
+    prod_shift_.assign(C, 0);
+    bias_shift_.assign(C, 0);
+    int128 max_t = 0, max_p = 0;
+    for (std::size_t c = 0; c < C; ++c) {
+      const Format wf{f.weight.word, f.weight_frac.empty() ? f.weight.frac : f.weight_frac[c], f.weight.is_signed};
+      const int fa = f.input.frac + wf.frac;
+      const Format bf = f.bias ? *f.bias : Format{32, fa, true};
+      w_fmt_.push_back(wf);
+      b_fmt_.push_back(bf);
+      const int F = std::max(fa, bf.frac);
+      if (F - fa > 62 || F - bf.frac > 62)
+        fail("the bias fraction (" + std::to_string(bf.frac) + ") and the product fraction (" + std::to_string(fa) +
+             ") are too far apart for an exact 64-bit sum");
+      acc_frac_[c] = F;
+      prod_shift_[c] = F - fa;
+      bias_shift_[c] = F - bf.frac;
+      const int128 p = static_cast<int128>(K) * max_magnitude(f.input) * max_magnitude(wf);
+      const int128 t = (p << prod_shift_[c]) + (max_magnitude(bf) << bias_shift_[c]);
+      max_p = std::max(max_p, p);
+      max_t = std::max(max_t, t);
+    }
+    exact_bits_ = signed_bits(max_t);
+    if (exact_bits_ > 64)
+      fail("the exact sum needs " + std::to_string(exact_bits_) + " bits (input " + f.input.name() + ", weights " +
+           std::to_string(f.weight.word) + " bits, reduction length " + std::to_string(K) +
+           "), more than the 64 of the widest accumulator");
+    acc32_ = signed_bits(max_p) <= 32;
+    sim_float_ = signed_bits(max_t) - 1 <= 24;
+    sim_double_ = signed_bits(max_t) - 1 <= 53;
+    // Weights and bias on their grids: codes and values.
+    w_code_.assign(w_float_.size(), 0);
+    w_value_.assign(w_float_.size(), 0.0f);
+    std::vector<float> col(static_cast<std::size_t>(K) * groups);
+    for (std::size_t c = 0; c < C; ++c) {
+      const std::size_t g = c / static_cast<std::size_t>(coutg_), cg = c % static_cast<std::size_t>(coutg_);
+      const QuantSpec ws{w_fmt_[c], f.weight_round, Overflow::Saturate};
+      for (int k = 0; k < K; ++k) {
+        const std::size_t at = (g * static_cast<std::size_t>(K) + static_cast<std::size_t>(k)) * coutg_ + cg;
+        std::int32_t code;
+        quantize_span(&w_float_[at], &code, 1, ws);
+        w_code_[at] = code;
+        w_value_[at] = static_cast<float>(static_cast<double>(code) * w_fmt_[c].lsb());
+      }
+    }
+    b_code_.assign(C, 0);
+    b_value_.assign(C, 0.0);
+    for (std::size_t c = 0; c < C; ++c) {
+      std::int64_t code;
+      quantize_span(&b_float_[c], &code, 1, QuantSpec{b_fmt_[c], f.weight_round, Overflow::Saturate});
+      b_code_[c] = code;
+      b_value_[c] = static_cast<double>(code) * b_fmt_[c].lsb();  // exact: |code| < 2^53 checked by bits
+    }
+  }
+
+  int exact_bits() const { return exact_bits_; }
+  int accumulator_bits() const { return acc32_ ? 32 : 64; }
+  const std::vector<Format>& weight_formats() const { return w_fmt_; }
+  const std::vector<Format>& bias_formats() const { return b_fmt_; }
+  const std::vector<std::int32_t>& weight_codes() const { return w_code_; }
+  const std::vector<std::int64_t>& bias_codes() const { return b_code_; }
+  const std::vector<int>& accumulator_fracs() const { return acc_frac_; }
+  std::int64_t weight_bytes() const {
+    std::int64_t bytes = static_cast<std::int64_t>(w_code_.size()) * ((formats_.weight.word + 7) / 8);
+    for (const Format& b : b_fmt_) bytes += (b.word + 7) / 8;
+    return bytes;
+  }
+
+  /// float path: out (rows x cout) = patches (rows x K per group) * w + bias.
+  void run_float(std::span<const float> patches, std::size_t rows, float* out) const {
+    using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    for (int g = 0; g < groups_; ++g) {
+      const Eigen::Map<const RowMat> a(patches.data() + static_cast<std::size_t>(g) * rows * K_,
+                                       static_cast<Eigen::Index>(rows), K_);
+      const Eigen::Map<const RowMat> w(w_float_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_);
+      Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(out + static_cast<std::size_t>(g) * coutg_,
+                                                    static_cast<Eigen::Index>(rows), coutg_,
+                                                    Eigen::OuterStride<>(cout_));
+      o.noalias() = a * w;
+      for (Eigen::Index r = 0; r < o.rows(); ++r)
+        for (int c = 0; c < coutg_; ++c) o(r, c) += b_float_[static_cast<std::size_t>(g * coutg_ + c)];
+    }
+  }
+
+  /// sim path: patches of values on the input grid (per group, rows x K each).
+  void run_sim(std::span<const float> patches, std::size_t rows, float* out, std::uint64_t first_index) const {
+    const std::size_t n = rows * static_cast<std::size_t>(cout_);
+    if (sim_float_) {
+      std::vector<float> sum(n);
+      sum_values<float>(patches, rows, sum.data());
+      quantize_span(sum.data(), out, n, formats_.output, first_index);
+    } else if (sim_double_) {
+      std::vector<double> sum(n);
+      sum_values<double>(patches, rows, sum.data());
+      quantize_span(sum.data(), out, n, formats_.output, first_index);
+    } else {
+      // Beyond 53 bits no floating-point sum is exact: sum the codes of the values.
+      std::vector<std::int32_t> codes(patches.size());
+      const double scale = Format::pow2(formats_.input.frac);
+      for (std::size_t i = 0; i < codes.size(); ++i)
+        codes[i] = static_cast<std::int32_t>(static_cast<double>(patches[i]) * scale);
+      std::vector<std::int32_t> oc(n);
+      run_int(std::span<const std::int32_t>(codes), rows, oc.data(), first_index);
+      const double lsb = formats_.output.format.lsb();
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<double>(oc[i]) * lsb);
+    }
+  }
+
+  /// int path: patches of input codes (per group, rows x K each).
+  template <class Code>
+  void run_int(std::span<const Code> patches, std::size_t rows, std::int32_t* out, std::uint64_t first_index) const {
+    const std::size_t n = rows * static_cast<std::size_t>(cout_);
+    std::vector<std::int64_t> total(n);
+    if (acc32_)
+      sum_codes<std::int32_t>(patches, rows, total.data());
+    else
+      sum_codes<std::int64_t>(patches, rows, total.data());
+    requantize_span(total.data(), out, n, std::span<const int>(acc_frac_), formats_.output, first_index);
+  }
+
+ private:
+  template <class T>
+  void sum_values(std::span<const float> patches, std::size_t rows, T* sum) const {
+    using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    for (int g = 0; g < groups_; ++g) {
+      const RowMat a = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                           patches.data() + static_cast<std::size_t>(g) * rows * K_, static_cast<Eigen::Index>(rows), K_)
+                           .template cast<T>();
+      const RowMat w = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                           w_value_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_)
+                           .template cast<T>();
+      Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(sum + static_cast<std::size_t>(g) * coutg_,
+                                                    static_cast<Eigen::Index>(rows), coutg_,
+                                                    Eigen::OuterStride<>(cout_));
+      o.noalias() = a * w;
+      for (Eigen::Index r = 0; r < o.rows(); ++r)
+        for (int c = 0; c < coutg_; ++c) o(r, c) += static_cast<T>(b_value_[static_cast<std::size_t>(g * coutg_ + c)]);
+    }
+  }
+
+  template <class Acc, class Code>
+  void sum_codes(std::span<const Code> patches, std::size_t rows, std::int64_t* total) const {
+    std::vector<Acc> p(rows * static_cast<std::size_t>(coutg_));
+    for (int g = 0; g < groups_; ++g) {
+      gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_),
+                      patches.data() + static_cast<std::size_t>(g) * rows * K_, static_cast<std::size_t>(K_),
+                      w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_, static_cast<std::size_t>(coutg_),
+                      p.data(), static_cast<std::size_t>(coutg_));
+      for (std::size_t r = 0; r < rows; ++r)
+        for (int c = 0; c < coutg_; ++c) {
+          const std::size_t ch = static_cast<std::size_t>(g * coutg_ + c);
+          total[r * static_cast<std::size_t>(cout_) + ch] =
+              (static_cast<std::int64_t>(p[r * static_cast<std::size_t>(coutg_) + static_cast<std::size_t>(c)])
+               << prod_shift_[ch]) +
+              (b_code_[ch] << bias_shift_[ch]);
+        }
+    }
+  }
+
+  LinearFormats formats_{Format{8, 0}, Format{8, 0}, {}, {}, QuantSpec{Format{8, 0}}};
+  int groups_ = 1, K_ = 0, cout_ = 0, coutg_ = 0;
+  std::vector<float> w_float_, b_float_, w_value_;
+  std::vector<double> b_value_;
+  std::vector<std::int32_t> w_code_;
+  std::vector<std::int64_t> b_code_;
+  std::vector<Format> w_fmt_, b_fmt_;
+  std::vector<int> acc_frac_, prod_shift_, bias_shift_;
+  int exact_bits_ = 0;
+  bool acc32_ = true, sim_float_ = true, sim_double_ = true;
+};
+
+}  // namespace detail
+
+}  // namespace fixq
+
+#endif  // FIXQ_LAYERS_LINEAR_HPP

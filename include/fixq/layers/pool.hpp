@@ -1,0 +1,229 @@
+// fixq/layers/pool.hpp - MaxPool2D, AvgPool2D, GlobalAvgPool2D on NHWC inputs.
+//
+// MaxPool2D keeps its input's format: the maximum of the codes (int path) or of the
+// values (sim path) over the window's cells inside the input (padding never wins,
+// as in TensorFlow). AvgPool2D and GlobalAvgPool2D make a new format: the exact sum
+// S of the window's codes over its n cells inside the input (TensorFlow's "same"
+// average excludes the padding) divided by n exactly and rounded once by the
+// layer's mode: code = round(S * 2^(fout - fin) / n), then the overflow mode. A
+// window of 9 cells is a true division, not a shift. The sim path computes the same
+// quotient from the sum of the values (exact in double for words <= 24 and windows
+// of fewer than 2^29 cells) as an exact rational.
+#ifndef FIXQ_LAYERS_POOL_HPP
+#define FIXQ_LAYERS_POOL_HPP
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fixq/core/convert.hpp>
+#include <fixq/core/overflow.hpp>
+#include <fixq/core/rounding.hpp>
+#include <fixq/core/spec.hpp>
+#include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/layer.hpp>
+#include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/window.hpp>
+#include <fixq/random/stream.hpp>
+
+namespace fixq {
+
+namespace detail {
+
+/// Visits, for every output element (n, oy, ox, c) in NHWC order, the input cells
+/// of its window inside the input: f(out_index, visit) where visit(g) calls
+/// g(in_index) for each cell.
+template <class F>
+void for_each_window(int batch, int channels, const WindowGeometry& geo, F&& f) {
+  std::size_t k = 0;
+  for (int b = 0; b < batch; ++b)
+    for (int oy = 0; oy < geo.out_h; ++oy)
+      for (int ox = 0; ox < geo.out_w; ++ox)
+        for (int c = 0; c < channels; ++c, ++k) {
+          const auto visit = [&](auto&& g) {
+            for (int ky = 0; ky < geo.window.size[0]; ++ky) {
+              const int iy = geo.in_y(oy, ky);
+              if (iy < 0 || iy >= geo.in_h) continue;
+              for (int kx = 0; kx < geo.window.size[1]; ++kx) {
+                const int ix = geo.in_x(ox, kx);
+                if (ix < 0 || ix >= geo.in_w) continue;
+                g(((static_cast<std::size_t>(b) * geo.in_h + iy) * geo.in_w + ix) * channels + c);
+              }
+            }
+          };
+          f(k, visit);
+        }
+}
+
+/// round(s * 2^(to.frac - from_frac) / n) under (R, O) into `to`: the average of n
+/// codes whose sum is s, rounded once.
+template <Round R, Overflow O>
+std::int64_t average_code(int128 s, std::int64_t n, int from_frac, const Format& to, std::uint32_t u) {
+  const int shift = to.frac - from_frac;  // |shift| <= 60, checked when the layer is bound
+  int128 num = s, den = n;
+  if (shift >= 0)
+    num = s << shift;
+  else
+    den = den << (-shift);
+  return static_cast<std::int64_t>(narrow<O>(round_div<R>(num, den, u), to));
+}
+
+}  // namespace detail
+
+/// Maximum over each window; output format = input format.
+class MaxPool2D : public Layer {
+ public:
+  /// Strides default to the pool size (Keras' rule).
+  MaxPool2D(std::string name, std::array<int, 2> pool, std::optional<std::array<int, 2>> strides = {},
+            Padding padding = Padding::valid())
+      : Layer(std::move(name)), window_{pool, strides.value_or(pool), {1, 1}, padding} {}
+  std::string type() const override { return "MaxPool2D"; }
+  const Window2D& window() const { return window_; }
+
+ protected:
+  void on_bind() override {
+    const Shape& s = input_shapes()[0];
+    if (s.size() != 3) fail("expects NHWC inputs (batch, H, W, C), got per-sample shape " + shape_text(s));
+    std::string problem;
+    geo_ = window_geometry(static_cast<int>(s[0]), static_cast<int>(s[1]), window_, problem);
+    if (!problem.empty()) fail(problem);
+    set_output(input_formats()[0], Shape{geo_.out_h, geo_.out_w, s[2]});
+  }
+  template <class T>
+  NDArray<T> pool(const NDArray<T>& x) const {
+    NDArray<T> y(batched(x.dim(0), output_shape()));
+    detail::for_each_window(static_cast<int>(x.dim(0)), static_cast<int>(output_shape()[2]), geo_,
+                            [&](std::size_t k, auto&& visit) {
+                              bool any = false;
+                              T m{};
+                              visit([&](std::size_t i) {
+                                if (!any || x.data[i] > m) m = x.data[i];
+                                any = true;
+                              });
+                              if (!any) fail("a window lies entirely in the padding");
+                              y.data[k] = m;
+                            });
+    return y;
+  }
+  NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override { return pool(*in[0]); }
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+    NDArray<float> x(in[0]->shape);
+    quantize_span(in[0]->data.data(), x.data.data(), x.size(), QuantSpec{input_formats()[0]});
+    return pool(x);
+  }
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+    return pool(*in[0]);
+  }
+
+ private:
+  Window2D window_;
+  WindowGeometry geo_;
+};
+
+/// Average over each window's cells inside the input, rounded once into `output`.
+class AvgPool2D : public Layer {
+ public:
+  /// Strides default to the pool size (Keras' rule).
+  AvgPool2D(std::string name, std::array<int, 2> pool, QuantSpec output,
+            std::optional<std::array<int, 2>> strides = {}, Padding padding = Padding::valid())
+      : Layer(std::move(name)), window_{pool, strides.value_or(pool), {1, 1}, padding}, spec_(std::move(output)) {
+    spec_.validate();
+  }
+  std::string type() const override { return global_ ? "GlobalAvgPool2D" : "AvgPool2D"; }
+  const Window2D& window() const { return window_; }
+  const QuantSpec& output_spec() const { return spec_; }
+
+ protected:
+  bool global_ = false;
+
+  void on_bind() override {
+    const Shape& s = input_shapes()[0];
+    if (s.size() != 3) fail("expects NHWC inputs (batch, H, W, C), got per-sample shape " + shape_text(s));
+    if (input_formats()[0].word > 24 || spec_.format.word > 24)
+      fail("input and output words must be <= 24 (the sim path holds values as float32)");
+    if (std::abs(spec_.format.frac - input_formats()[0].frac) > 60)
+      fail("the output frac " + std::to_string(spec_.format.frac) + " is more than 60 from the input frac " +
+           std::to_string(input_formats()[0].frac));
+    if (global_) window_ = Window2D{{static_cast<int>(s[0]), static_cast<int>(s[1])}, {1, 1}, {1, 1}, Padding::valid()};
+    std::string problem;
+    geo_ = window_geometry(static_cast<int>(s[0]), static_cast<int>(s[1]), window_, problem);
+    if (!problem.empty()) fail(problem);
+    set_output(spec_.format, global_ ? Shape{s[2]} : Shape{geo_.out_h, geo_.out_w, s[2]});
+  }
+  NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override {
+    const NDArray<float>& x = *in[0];
+    NDArray<float> y(batched(x.dim(0), output_shape()));
+    detail::for_each_window(static_cast<int>(x.dim(0)), static_cast<int>(input_shapes()[0][2]), geo_,
+                            [&](std::size_t k, auto&& visit) {
+                              double s = 0;
+                              int n = 0;
+                              visit([&](std::size_t i) { s += x.data[i], ++n; });
+                              y.data[k] = static_cast<float>(n ? s / n : 0.0);
+                            });
+    return y;
+  }
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+    NDArray<float> x(in[0]->shape);
+    const Format& f = input_formats()[0];
+    quantize_span(in[0]->data.data(), x.data.data(), x.size(), QuantSpec{f});
+    const double scale = Format::pow2(f.frac);
+    NDArray<std::int32_t> codes = average(x, [&](double sum) { return static_cast<int128>(sum * scale); });
+    NDArray<float> y(codes.shape);
+    const double lsb = spec_.format.lsb();
+    for (std::size_t i = 0; i < y.size(); ++i) y.data[i] = static_cast<float>(codes.data[i] * lsb);
+    return y;
+  }
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+    return average(*in[0], [](std::int64_t sum) { return static_cast<int128>(sum); });
+  }
+
+ private:
+  /// The averages' codes; `to_sum` turns the window's sum (of values: a double,
+  /// exact; of codes: an int64) into the sum of the codes.
+  template <class T, class ToSum>
+  NDArray<std::int32_t> average(const NDArray<T>& x, ToSum to_sum) const {
+    using Sum = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
+    NDArray<std::int32_t> y(batched(x.dim(0), output_shape()));
+    const int from = input_formats()[0].frac;
+    detail::dispatch_round(spec_.round, [&]<Round R>() {
+      detail::dispatch_overflow(spec_.overflow, [&]<Overflow O>() {
+        detail::for_each_window(static_cast<int>(x.dim(0)), static_cast<int>(input_shapes()[0][2]), geo_,
+                                [&](std::size_t k, auto&& visit) {
+                                  Sum s = 0;
+                                  std::int64_t n = 0;
+                                  visit([&](std::size_t i) { s += static_cast<Sum>(x.data[i]), ++n; });
+                                  if (n == 0) fail("a window lies entirely in the padding");
+                                  const std::uint32_t u =
+                                      R == Round::Stochastic ? random_u32(spec_.stream_seed(), k) : 0;
+                                  y.data[k] = static_cast<std::int32_t>(
+                                      detail::average_code<R, O>(to_sum(s), n, from, spec_.format, u));
+                                });
+      });
+    });
+    return y;
+  }
+
+  Window2D window_;
+  QuantSpec spec_;
+  WindowGeometry geo_;
+};
+
+/// The average over all of H x W per channel: (batch, H, W, C) -> (batch, C).
+class GlobalAvgPool2D : public AvgPool2D {
+ public:
+  GlobalAvgPool2D(std::string name, QuantSpec output) : AvgPool2D(std::move(name), {1, 1}, std::move(output)) {
+    global_ = true;
+  }
+};
+
+}  // namespace fixq
+
+#endif  // FIXQ_LAYERS_POOL_HPP

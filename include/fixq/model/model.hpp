@@ -1,0 +1,228 @@
+// fixq/model/model.hpp - a graph of layers with three forward paths and a check
+// that the integer network equals its simulation bit for bit.
+//
+//   fixq::Model m({28, 28, 1}, {.format = {8, 7, false}});   // per-sample input shape and format
+//   m.add(fixq::Conv2D("conv1", w1, b1, window, 1, formats1));  // takes the previous output
+//   m.add(fixq::ReLU("relu1"));
+//   m.add(fixq::Add("sum", spec), {"relu1", "conv1"});           // names its inputs
+//   auto logits = m.forward_int(m.input_codes(x));               // codes of the last layer
+//   auto report = m.verify_bit_exact(x);                         // every layer, every element
+//
+// A layer without named inputs takes the previous layer's output ("input" is the
+// model's input); the outputs are the last layer unless set_outputs names others.
+// Layers are bound to their input formats and shapes when added, so a model that
+// was built is consistent. The model's input is put on its grid by the input
+// QuantSpec (element k of the batch tensor, under Round::Stochastic, uses
+// random_u32(seed, k)).
+#ifndef FIXQ_MODEL_MODEL_HPP
+#define FIXQ_MODEL_MODEL_HPP
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fixq/core/spec.hpp>
+#include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/layer.hpp>
+#include <fixq/layers/ndarray.hpp>
+
+namespace fixq {
+
+/// The outcome of Model::verify_bit_exact.
+struct VerifyReport {
+  bool ok = true;
+  std::size_t layers_checked = 0;
+  std::size_t elements_checked = 0;
+  // The first mismatch (when !ok):
+  std::string layer;
+  std::size_t index = 0;      ///< flat index in the layer's output (batch first, NHWC)
+  double sim_value = 0;       ///< the sim path's value
+  std::int64_t int_code = 0;  ///< the int path's code
+  double int_value = 0;       ///< int_code * lsb
+
+  std::string text() const {
+    std::ostringstream s;
+    s.precision(17);
+    if (ok)
+      s << "bit-exact: " << elements_checked << " elements of " << layers_checked << " layers";
+    else
+      s << "mismatch in layer '" << layer << "' at element " << index << ": sim " << sim_value << ", int code "
+        << int_code << " = " << int_value;
+    return s.str();
+  }
+};
+
+class Model {
+ public:
+  /// input_shape excludes the batch axis.
+  Model(Shape input_shape, QuantSpec input) : input_shape_(std::move(input_shape)), input_(std::move(input)) {
+    input_.validate();
+    shape_size(input_shape_);
+  }
+
+  /// Adds and binds a layer; `inputs` names the layers it takes ("input" is the
+  /// model's input), by default the previous layer. Throws layer_error.
+  template <std::derived_from<Layer> L>
+  L& add(L layer, std::vector<std::string> inputs = {}) {
+    auto p = std::make_unique<L>(std::move(layer));
+    L& ref = *p;
+    add_layer(std::move(p), std::move(inputs));
+    return ref;
+  }
+  Layer& add_layer(std::unique_ptr<Layer> layer, std::vector<std::string> inputs = {}) {
+    const std::string& name = layer->name();
+    if (name.empty() || name == "input" || index_.count(name))
+      throw layer_error("fixq::Model: layer name '" + name + "' is empty, reserved or already used");
+    if (inputs.empty()) inputs.push_back(layers_.empty() ? std::string("input") : layers_.back()->name());
+    std::vector<int> from;
+    std::vector<Format> formats;
+    std::vector<Shape> shapes;
+    for (const std::string& in : inputs) {
+      if (in == "input") {
+        from.push_back(-1);
+        formats.push_back(input_.format);
+        shapes.push_back(input_shape_);
+      } else {
+        const auto it = index_.find(in);
+        if (it == index_.end())
+          throw layer_error("fixq::Model: layer '" + name + "' takes '" + in + "', which is not an earlier layer");
+        from.push_back(it->second);
+        formats.push_back(layers_[static_cast<std::size_t>(it->second)]->output_format());
+        shapes.push_back(layers_[static_cast<std::size_t>(it->second)]->output_shape());
+      }
+    }
+    layer->bind(std::move(formats), std::move(shapes));
+    index_[name] = static_cast<int>(layers_.size());
+    inputs_.push_back(std::move(from));
+    layers_.push_back(std::move(layer));
+    return *layers_.back();
+  }
+
+  /// The layers whose outputs the model returns (default: the last one).
+  void set_outputs(std::vector<std::string> names) {
+    for (const std::string& n : names)
+      if (!index_.count(n)) throw layer_error("fixq::Model: output '" + n + "' is not a layer");
+    outputs_ = std::move(names);
+  }
+  std::vector<std::string> outputs() const {
+    if (!outputs_.empty() || layers_.empty()) return outputs_;
+    return {layers_.back()->name()};
+  }
+
+  std::size_t size() const { return layers_.size(); }
+  const Layer& layer(std::size_t i) const { return *layers_.at(i); }
+  const Layer& layer(const std::string& name) const {
+    const auto it = index_.find(name);
+    if (it == index_.end()) throw std::out_of_range("fixq::Model: no layer '" + name + "'");
+    return *layers_[static_cast<std::size_t>(it->second)];
+  }
+  /// Indices of the layers a layer takes (-1: the model input).
+  const std::vector<int>& layer_inputs(std::size_t i) const { return inputs_.at(i); }
+  const Shape& input_shape() const { return input_shape_; }
+  const QuantSpec& input_spec() const { return input_; }
+
+  /// The model input's codes (the int path's input) and values on its grid.
+  NDArray<std::int32_t> input_codes(const NDArray<float>& x) const {
+    check_input(x);
+    NDArray<std::int32_t> c(x.shape);
+    quantize_span(x.data.data(), c.data.data(), c.size(), input_);
+    return c;
+  }
+  NDArray<float> input_values(const NDArray<float>& x) const {
+    check_input(x);
+    NDArray<float> v(x.shape);
+    quantize_span(x.data.data(), v.data.data(), v.size(), input_);
+    return v;
+  }
+
+  /// Every layer's output, in order; the input x (batch first) as it comes
+  /// (float), on its grid (sim), or as codes (int).
+  std::vector<NDArray<float>> forward_float_all(const NDArray<float>& x) const {
+    check_input(x);
+    return run<float>(x, [](const Layer& l, auto in) { return l.forward_float(in); });
+  }
+  std::vector<NDArray<float>> forward_sim_all(const NDArray<float>& x) const {
+    return run<float>(input_values(x), [](const Layer& l, auto in) { return l.forward_sim(in); });
+  }
+  std::vector<NDArray<std::int32_t>> forward_int_all(const NDArray<std::int32_t>& codes) const {
+    check_input(codes);
+    return run<std::int32_t>(codes, [](const Layer& l, auto in) { return l.forward_int(in); });
+  }
+  /// The first output of each path.
+  NDArray<float> forward_float(const NDArray<float>& x) const { return first_output(forward_float_all(x)); }
+  NDArray<float> forward_sim(const NDArray<float>& x) const { return first_output(forward_sim_all(x)); }
+  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& codes) const {
+    return first_output(forward_int_all(codes));
+  }
+
+  /// Runs the sim and the int path on x and compares every element of every
+  /// layer: int code * lsb == sim value. Reports the first mismatch, or success.
+  VerifyReport verify_bit_exact(const NDArray<float>& x) const {
+    const auto sim = forward_sim_all(x);
+    const auto ints = forward_int_all(input_codes(x));
+    VerifyReport r;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      const double lsb = layers_[i]->output_format().lsb();
+      ++r.layers_checked;
+      for (std::size_t k = 0; k < sim[i].size(); ++k) {
+        ++r.elements_checked;
+        const double iv = static_cast<double>(ints[i].data[k]) * lsb;
+        if (iv != static_cast<double>(sim[i].data[k])) {
+          r.ok = false;
+          r.layer = layers_[i]->name();
+          r.index = k;
+          r.sim_value = sim[i].data[k];
+          r.int_code = ints[i].data[k];
+          r.int_value = iv;
+          return r;
+        }
+      }
+    }
+    return r;
+  }
+
+ private:
+  template <class T>
+  void check_input(const NDArray<T>& x) const {
+    Shape want{x.shape.empty() ? 0 : x.shape[0]};
+    want.insert(want.end(), input_shape_.begin(), input_shape_.end());
+    if (x.shape != want)
+      throw std::invalid_argument("fixq::Model: the input has shape " + shape_text(x.shape) + ", expected " +
+                                  shape_text(want) + " (batch first)");
+  }
+  template <class T, class F>
+  std::vector<NDArray<T>> run(const NDArray<T>& x, F&& forward) const {
+    std::vector<NDArray<T>> out;
+    out.reserve(layers_.size());
+    std::vector<const NDArray<T>*> in;
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      in.clear();
+      for (const int j : inputs_[i]) in.push_back(j < 0 ? &x : &out[static_cast<std::size_t>(j)]);
+      out.push_back(forward(*layers_[i], std::span<const NDArray<T>* const>(in)));
+    }
+    return out;
+  }
+  template <class T>
+  NDArray<T> first_output(std::vector<NDArray<T>> all) const {
+    if (layers_.empty()) throw std::logic_error("fixq::Model: no layers");
+    return std::move(all[static_cast<std::size_t>(index_.at(outputs().front()))]);
+  }
+
+  Shape input_shape_;
+  QuantSpec input_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<std::vector<int>> inputs_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> outputs_;
+};
+
+}  // namespace fixq
+
+#endif  // FIXQ_MODEL_MODEL_HPP
