@@ -21,9 +21,10 @@
 
 #define FIXQ_KERNEL_PAIRS(X)                                                                      \
   X(float, float) X(float, std::int8_t) X(float, std::uint8_t) X(float, std::int16_t)             \
-  X(float, std::uint16_t) X(float, std::int32_t) X(float, std::uint32_t) X(double, double)        \
-  X(double, std::int8_t) X(double, std::uint8_t) X(double, std::int16_t) X(double, std::uint16_t) \
-  X(double, std::int32_t) X(double, std::uint32_t) X(double, std::int64_t) X(double, std::uint64_t)
+  X(float, std::uint16_t) X(float, std::int32_t) X(float, std::uint32_t) X(float, std::int64_t)   \
+  X(double, double) X(double, float) X(double, std::int8_t) X(double, std::uint8_t)               \
+  X(double, std::int16_t) X(double, std::uint16_t) X(double, std::int32_t) X(double, std::uint32_t) \
+  X(double, std::int64_t) X(double, std::uint64_t)
 #define FIXQ_DETAIL_KERNEL_SIGNATURE(In, Out) \
   void fixq::quantize_span<In, Out>(const In*, Out*, std::size_t, const fixq::QuantSpec&, std::uint64_t)
 #define FIXQ_INSTANTIATE_KERNEL(In, Out) template FIXQ_DETAIL_KERNEL_SIGNATURE(In, Out)
