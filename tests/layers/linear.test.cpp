@@ -302,3 +302,33 @@ TEST_CASE("Linear layers: accumulator width from the widths and the reduction le
                                                              Catch::Matchers::Contains("Fixed<8,3>"));
   CHECK_THROWS_WITH(small.bind({f8.input}, {{99}}), Catch::Matchers::Contains("(batch, 100)"));
 }
+
+TEST_CASE("The Ristretto case: a half-to-even simulation next to a truncating integer port", "[layers]") {
+  // The classic mismatch: the float simulation rounds the output half-to-even,
+  // the integer port shifts right (Floor). They differ by one LSB on many outputs;
+  // the same Round in both paths removes every difference.
+  Rng r(8);
+  NDArray<float> w(fixq::Shape{64, 10}), x(fixq::Shape{32, 64});
+  for (auto& v : w.data) v = r.normal(0.3f);
+  for (auto& v : x.data) v = r.normal(1.0f);
+  const auto make = [&](Round round) {
+    const fixq::LinearFormats f{Format{8, 5}, Format{8, 7}, {}, {}, QuantSpec{Format{8, 4}, round}};
+    fixq::Dense d("fc", w, {}, f);
+    d.bind({f.input}, {{64}});
+    return d;
+  };
+  const fixq::Dense sim_layer = make(Round::NearestEven), port = make(Round::Floor);
+  const auto codes = input_codes(x.data, Format{8, 5});
+  const NDArray<std::int32_t> xc(x.shape, codes);
+  const auto sim = sim_layer.forward_sim(x);
+  const auto floor_port = port.forward_int(xc);
+  const auto even_port = sim_layer.forward_int(xc);
+  int differ = 0, same_mode_differ = 0;
+  for (std::size_t k = 0; k < sim.size(); ++k) {
+    differ += floor_port.data[k] * (1.0 / 16) != sim.data[k];
+    same_mode_differ += even_port.data[k] * (1.0 / 16) != sim.data[k];
+    REQUIRE(std::abs(floor_port.data[k] * (1.0 / 16) - sim.data[k]) <= 1.0 / 16);  // one LSB at most
+  }
+  CHECK(differ > 100);  // about half of the 320 outputs
+  CHECK(same_mode_differ == 0);
+}
