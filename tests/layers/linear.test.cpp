@@ -76,7 +76,8 @@ std::optional<i128> reference_code(i128 s, int F, const QuantSpec& spec, std::ui
 
 /// One random layer's formats.
 fixq::LinearFormats random_formats(Rng& r, int cout, Round round, Overflow overflow) {
-  fixq::LinearFormats f{random_format(r, 2, 12), random_format(r, 2, 12), {}, {},
+  // (words up to 16: the int path keeps codes that fit int16 in int16, the others in int32)
+  fixq::LinearFormats f{random_format(r, 2, 16), random_format(r, 2, 16), {}, {},
                         QuantSpec{random_format(r, 2, 16), round, overflow}};
   if (round == Round::Stochastic) f.output.seed = static_cast<std::uint64_t>(r.uniform(0, 1000));
   if (r.coin())

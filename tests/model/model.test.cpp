@@ -1,6 +1,7 @@
 // Model: a graph of layers (a residual Add included), the three paths over it,
 // verify_bit_exact on every layer and every mode, and that verify_bit_exact
 // finds a wrong element (a layer whose int path is off by one LSB somewhere).
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -9,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <fixq/layers.hpp>
+#include <fixq/model/calibrate.hpp>
 #include <fixq/model/model.hpp>
 
 using fixq::Format;
@@ -121,4 +123,46 @@ TEST_CASE("Model: errors name the layer and the problem", "[model]") {
   CHECK(m.outputs() == std::vector<std::string>{"flat", "fc"});
   CHECK(m.forward_sim(NDArray<float>(Shape{2, 4, 4, 1})).shape == Shape{2, 16});
   CHECK(m.layer("fc").info().macs == 32);
+}
+
+TEST_CASE("calibrate: formats from data, bit-exact, closer to float with more bits", "[model][calibrate]") {
+  std::mt19937 g(4);
+  const fixq::Model m = small_cnn(Round::NearestEven, Overflow::Saturate, g);
+  auto data = random_array(g, {16, 8, 8, 2}, 0.6f);
+  for (float& v : data.data) v = std::fabs(v);  // the model's input format is unsigned
+  const auto test = random_array(g, {8, 8, 8, 2}, 0.6f);
+  const auto reference = m.forward_float(data);
+  double previous_error = 1e30;
+  for (int bits : {4, 8, 12, 16}) {
+    const fixq::Model q = fixq::calibrate(m, data, {.activation_bits = bits, .weight_bits = bits});
+    INFO(bits << " bits");
+    REQUIRE(q.size() == m.size());
+    CHECK(q.input_spec().format.word == bits);
+    REQUIRE(q.verify_bit_exact(test).ok);
+    // MaxAbs: nothing saturates on the calibration data, so each new-format output's
+    // largest float value fits its format (up to one LSB of rounding).
+    const auto acts = q.forward_float_all(data);
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      const Format f = q.layer(i).output_format();
+      CHECK(f.word == bits);
+      for (float v : acts[i].data) REQUIRE(v <= f.max_value() + f.lsb());
+    }
+    const auto dense = dynamic_cast<const fixq::Dense*>(&q.layer("fc"));
+    REQUIRE(dense);
+    CHECK(dense->formats().weight.word == bits);
+    // On the calibration data (nothing saturates there) the simulated logits
+    // approach the float ones as the width grows.
+    const auto sim = q.forward_sim(data);
+    double error = 0;
+    for (std::size_t k = 0; k < sim.size(); ++k) error = std::max(error, std::fabs(double(sim.data[k]) - reference.data[k]));
+    CHECK(error < previous_error);
+    previous_error = error;
+  }
+  CHECK(previous_error < 0.01);
+  // Per-channel weight fractions: one per output channel.
+  const fixq::Model pc = fixq::calibrate(m, data, {.activation_bits = 8, .weight_bits = 6, .per_channel = true});
+  const auto conv1 = dynamic_cast<const fixq::Conv2D*>(&pc.layer("conv1"));
+  REQUIRE(conv1);
+  CHECK(conv1->formats().weight_frac.size() == 4);
+  CHECK(pc.verify_bit_exact(test).ok);
 }

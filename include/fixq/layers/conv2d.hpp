@@ -94,7 +94,7 @@ class Conv2D : public Layer {
   NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
     NDArray<std::int32_t> y(batched(in[0]->dim(0), output_shape()));
     const int n = static_cast<int>(in[0]->dim(0));
-    if (formats_.input.word <= 16) {
+    if (formats_.input.word + (formats_.input.is_signed ? 0 : 1) <= 16) {  // the codes fit int16
       const auto p = patches<std::int16_t>(in[0]->data.data(), n);
       core_.run_int(std::span<const std::int16_t>(p), rows(n), y.data.data(), 0);
     } else {
