@@ -43,7 +43,40 @@ void check(std::mt19937_64& g, std::size_t M, std::size_t N, std::size_t K, int 
     }
 }
 
+/// gemm_i16 with B packed once, against the exact product.
+void check_i16(std::mt19937_64& g, std::size_t M, std::size_t N, std::size_t K, int abits, int bbits) {
+  const auto a = random_codes<std::int16_t>(g, M * K, abits);
+  const auto b = random_codes<std::int32_t>(g, K * N, bbits);
+  const fixq::PackedB16 p = fixq::pack_b16(b.data(), K, N, N);
+  std::vector<std::int32_t> c(M * N, 123);
+  fixq::gemm_i16(M, a.data(), K, p, c.data(), N);
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t n = 0; n < N; ++n) {
+      fixq_test::i128 s = 0;
+      for (std::size_t k = 0; k < K; ++k) s += static_cast<fixq_test::i128>(a[m * K + k]) * b[k * N + n];
+      INFO("gemm_i16 (" << fixq::gemm_i16_isa() << ") M " << M << " N " << N << " K " << K << " at " << m << "," << n);
+      REQUIRE(static_cast<fixq_test::i128>(c[m * N + n]) == s);
+    }
+}
+
 }  // namespace
+
+TEST_CASE("gemm_i16 (dot-product instructions) equals the exact product", "[gemm]") {
+  std::mt19937_64 g(10);
+  for (int threads : {1, 2}) {
+    fixq::set_threads(threads);
+    for (int rep = 0; rep < 40; ++rep) {
+      const std::size_t M = g() % 23, N = g() % 70, K = g() % 260;  // odd K and N past the vector widths
+      check_i16(g, M, N, K, 8, 8);
+      // 16-bit codes at their extremes, as long as K * 2^15 * 2^15 < 2^31: K = 1 only;
+      // 12 x 12 bits: K * 2^22 < 2^31 for K < 512.
+      check_i16(g, M, N, 1, 16, 16);
+      check_i16(g, M, N, K, 12, 12);
+    }
+    check_i16(g, 200, 64, 288, 8, 8);  // large enough for two threads
+  }
+  fixq::set_threads(0);
+}
 
 TEST_CASE("gemm_exact equals the exact product", "[gemm]") {
   std::mt19937_64 g(9);

@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include <fixq/kernels/parallel.hpp>
+#include <fixq/simd/gemm_i16.hpp>
 
 namespace fixq {
 
@@ -67,6 +68,31 @@ void gemm_exact(std::size_t M, std::size_t N, std::size_t K, const TA* a, std::s
     detail::gemm_rows(m0, m1, N, K, a, lda, b, ldb, c, ldc);
   });
 }
+
+/// B packed once for gemm_i16 (int16 codes; see simd/gemm_i16.hpp).
+using PackedB16 = detail::simd::PackedB16;
+template <class T>
+  requires std::integral<T>
+PackedB16 pack_b16(const T* b, std::size_t K, std::size_t N, std::size_t ldb) {
+  return detail::simd::pack_b16(b, K, N, ldb);
+}
+
+/// C (M x b.N, int32) = A (M x b.K, int16 codes) * B, on the dot-product
+/// instructions of the target (AVX-512 VNNI vpdpwssd, AVX2 vpmaddwd). Exact when
+/// every partial sum fits int32 (the caller proves it; see the top of this file).
+inline void gemm_i16(std::size_t M, const std::int16_t* a, std::size_t lda, const PackedB16& b, std::int32_t* c,
+                     std::size_t ldc) {
+  constexpr std::size_t rows_per_task = 32;
+  const std::size_t tasks = (M + rows_per_task - 1) / rows_per_task;
+  const bool parallel = M * b.N * b.K >= (std::size_t{1} << 21);
+  detail::for_each_chunk(tasks, parallel, [&](std::size_t t) {
+    const std::size_t m0 = t * rows_per_task, m1 = std::min(M, m0 + rows_per_task);
+    detail::simd::gemm_i16_rows(m0, m1, a, lda, b, c, ldc);
+  });
+}
+
+/// The instructions gemm_i16 runs on in this build.
+constexpr const char* gemm_i16_isa() { return detail::simd::gemm_i16_isa; }
 
 }  // namespace fixq
 

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <span>
 #include <string>
 #include <vector>
@@ -133,6 +134,15 @@ class LinearCore {
         w_value_[at] = static_cast<float>(static_cast<double>(code) * w_fmt_[c].lsb());
       }
     }
+    // The int16 pair kernel (simd/gemm_i16.hpp) when the input and weight codes fit
+    // int16 and the products' sum fits int32.
+    const auto fits16 = [](const Format& f) { return f.word + (f.is_signed ? 0 : 1) <= 16; };
+    use_i16_ = acc32_ && fits16(f.input) && fits16(f.weight);
+    packed_.clear();
+    if (use_i16_)
+      for (int g = 0; g < groups; ++g)
+        packed_.push_back(pack_b16(w_code_.data() + static_cast<std::size_t>(g) * K * coutg_, static_cast<std::size_t>(K),
+                                   static_cast<std::size_t>(coutg_), static_cast<std::size_t>(coutg_)));
     b_code_.assign(C, 0);
     b_value_.assign(C, 0.0);
     for (std::size_t c = 0; c < C; ++c) {
@@ -201,10 +211,14 @@ class LinearCore {
   void run_int(std::span<const Code> patches, std::size_t rows, std::int32_t* out, std::uint64_t first_index) const {
     const std::size_t n = rows * static_cast<std::size_t>(cout_);
     std::vector<std::int64_t> total(n);
-    if (acc32_)
+    if (use_i16_ && std::is_same_v<Code, std::int32_t>) {
+      std::vector<std::int16_t> p16(patches.begin(), patches.end());  // the codes fit int16
+      sum_codes<std::int32_t>(std::span<const std::int16_t>(p16), rows, total.data());
+    } else if (acc32_) {
       sum_codes<std::int32_t>(patches, rows, total.data());
-    else
+    } else {
       sum_codes<std::int64_t>(patches, rows, total.data());
+    }
     requantize_span(total.data(), out, n, std::span<const int>(acc_frac_), formats_.output, first_index);
   }
 
@@ -232,10 +246,21 @@ class LinearCore {
   void sum_codes(std::span<const Code> patches, std::size_t rows, std::int64_t* total) const {
     std::vector<Acc> p(rows * static_cast<std::size_t>(coutg_));
     for (int g = 0; g < groups_; ++g) {
-      gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_),
-                      patches.data() + static_cast<std::size_t>(g) * rows * K_, static_cast<std::size_t>(K_),
-                      w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_, static_cast<std::size_t>(coutg_),
-                      p.data(), static_cast<std::size_t>(coutg_));
+      const Code* a = patches.data() + static_cast<std::size_t>(g) * rows * K_;
+      if constexpr (std::is_same_v<Acc, std::int32_t> && std::is_same_v<Code, std::int16_t>) {
+        if (use_i16_) {
+          gemm_i16(rows, a, static_cast<std::size_t>(K_), packed_[static_cast<std::size_t>(g)], p.data(),
+                   static_cast<std::size_t>(coutg_));
+        } else {
+          gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_), a,
+                          static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_,
+                          static_cast<std::size_t>(coutg_), p.data(), static_cast<std::size_t>(coutg_));
+        }
+      } else {
+        gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_), a,
+                        static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_,
+                        static_cast<std::size_t>(coutg_), p.data(), static_cast<std::size_t>(coutg_));
+      }
       for (std::size_t r = 0; r < rows; ++r)
         for (int c = 0; c < coutg_; ++c) {
           const std::size_t ch = static_cast<std::size_t>(g * coutg_ + c);
@@ -256,7 +281,8 @@ class LinearCore {
   std::vector<Format> w_fmt_, b_fmt_;
   std::vector<int> acc_frac_, prod_shift_, bias_shift_;
   int exact_bits_ = 0;
-  bool acc32_ = true, sim_float_ = true, sim_double_ = true;
+  bool acc32_ = true, sim_float_ = true, sim_double_ = true, use_i16_ = false;
+  std::vector<PackedB16> packed_;
 };
 
 }  // namespace detail
