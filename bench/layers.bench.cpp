@@ -100,11 +100,15 @@ void BM_model(benchmark::State& state, fixq::Model (*make)()) {
   state.SetItemsProcessed(state.iterations() * batch * macs(m));
 }
 
+void BM_float(benchmark::State& s, fixq::Model (*make)()) { BM_model<Path::Float>(s, make); }
+void BM_sim(benchmark::State& s, fixq::Model (*make)()) { BM_model<Path::Sim>(s, make); }
+void BM_int(benchmark::State& s, fixq::Model (*make)()) { BM_model<Path::Int>(s, make); }
+
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_model<Path::Float>, lenet5/float, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
-BENCHMARK_CAPTURE(BM_model<Path::Sim>, lenet5/sim, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
-BENCHMARK_CAPTURE(BM_model<Path::Int>, lenet5/int, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
-BENCHMARK_CAPTURE(BM_model<Path::Float>, cifar_cnn/float, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();
-BENCHMARK_CAPTURE(BM_model<Path::Sim>, cifar_cnn/sim, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();
-BENCHMARK_CAPTURE(BM_model<Path::Int>, cifar_cnn/int, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_float, lenet5/float, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_sim, lenet5/sim, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_int, lenet5/int, &lenet5)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_float, cifar_cnn/float, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_sim, cifar_cnn/sim, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_int, cifar_cnn/int, &cifar_cnn)->Arg(1)->Arg(64)->UseRealTime();

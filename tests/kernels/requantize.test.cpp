@@ -4,6 +4,7 @@
 // of small accumulator formats, every mode, shifts in both directions; random wide
 // accumulators; per-channel fractions; stochastic words keyed by index.
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <vector>
@@ -78,13 +79,17 @@ TEST_CASE("requantize: every code of small formats, every mode, equals Fixed-to-
 TEST_CASE("requantize: random wide int64 accumulators and per-channel fractions", "[requantize]") {
   std::mt19937_64 g(3);
   const Format out{16, 5};
-  const int fracs[] = {20, 5, -3, 40};  // right shift, none, left shift, large right shift
+  // Right shift, none, left shift, large right shift; then right shifts only (the
+  // branch-free path), up to 62.
+  for (const std::vector<int>& fracs : {std::vector<int>{20, 5, -3, 40}, std::vector<int>{20, 5, 67, 36}})
   for (Round r : fixq::all_rounds)
     for (Overflow o : {Overflow::Saturate, Overflow::SaturateSymmetric, Overflow::SaturateZero, Overflow::Wrap}) {
       std::vector<std::int64_t> acc(4000);
       for (auto& a : acc) a = static_cast<std::int64_t>(g()) >> std::uniform_int_distribution<int>(1, 62)(g);
       std::vector<std::int16_t> got(acc.size());
       const QuantSpec spec{out, r, o, 5};
+      acc[0] = std::numeric_limits<std::int64_t>::min();  // the extremes of int64
+      acc[1] = std::numeric_limits<std::int64_t>::max();
       fixq::requantize_span(acc.data(), got.data(), acc.size(), std::span<const int>(fracs), spec);
       for (std::size_t i = 0; i < acc.size(); ++i) {
         const int f = fracs[i % 4];

@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <fixq/core/convert.hpp>
 #include <fixq/core/format.hpp>
@@ -52,10 +53,65 @@ inline std::int64_t requantize_one(Acc acc, int from_frac, const Format& to, std
   return static_cast<std::int64_t>(code_from_code<R, O>(static_cast<int128>(a), from_frac, to, u));
 }
 
+/// The common case, branch-free so that compilers vectorize it: a deterministic
+/// rounding, an overflow mode other than Throw, and right shifts 0 <= s <= 62
+/// (s = from_frac - to.frac, one per channel). Works for every int64 accumulator.
+template <Round R, Overflow O, class Acc, class Out>
+void requantize_right_shifts(const Acc* acc, Out* out, std::size_t rows, std::size_t channels, const int* shift,
+                             const Format& to) {
+  static_assert(R != Round::Stochastic && O != Overflow::Throw);
+  const std::int64_t hi = static_cast<std::int64_t>(std::min<std::uint64_t>(to.max_code(), std::uint64_t{1} << 62));
+  const std::int64_t lo = O == Overflow::SaturateSymmetric && to.is_signed ? -hi : to.min_code();
+  const int drop = 64 - to.word;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const Acc* a = acc + r * channels;
+    Out* o = out + r * channels;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const auto x = static_cast<std::int64_t>(a[c]);
+      const int sh = shift[c];
+      const std::int64_t n = x >> sh;  // floor
+      const std::uint64_t rem = static_cast<std::uint64_t>(x) & ((std::uint64_t{1} << sh) - 1);
+      const std::uint64_t half = (std::uint64_t{1} << sh) >> 1;  // 0 when sh == 0 (rem is 0 then)
+      const std::int64_t nonzero = rem != 0;
+      std::int64_t up;
+      if constexpr (R == Round::Floor) {
+        up = 0;
+      } else if constexpr (R == Round::Ceil) {
+        up = nonzero;
+      } else if constexpr (R == Round::TowardZero) {
+        up = nonzero & static_cast<std::int64_t>(n < 0);
+      } else {
+        const std::int64_t above = rem > half, tie = nonzero & static_cast<std::int64_t>(rem == half);
+        up = above | (tie & tie_rounds_up<R>(static_cast<std::int64_t>(n < 0), static_cast<std::int64_t>(n & 1)));
+      }
+      std::int64_t code = n + up;
+      if constexpr (O == Overflow::SaturateZero) {
+        code = (code < lo) | (code > hi) ? 0 : code;
+      } else if constexpr (O == Overflow::Wrap) {
+        code = to.word >= 64 ? code
+               : to.is_signed ? static_cast<std::int64_t>(static_cast<std::uint64_t>(code) << drop) >> drop
+                              : static_cast<std::int64_t>(static_cast<std::uint64_t>(code) & (~std::uint64_t{0} >> drop));
+      } else {
+        code = code < lo ? lo : (code > hi ? hi : code);
+      }
+      o[c] = static_cast<Out>(code);
+    }
+  }
+}
+
 template <Round R, Overflow O, class Acc, class Out>
 void requantize_impl(const Acc* acc, Out* out, std::size_t n, std::span<const int> acc_frac, const Format& to,
                      std::uint64_t seed, std::uint64_t first_index) {
   const std::size_t channels = acc_frac.size();
+  if constexpr (R != Round::Stochastic && O != Overflow::Throw) {
+    std::vector<int> shift(channels);
+    bool right = true;
+    for (std::size_t c = 0; c < channels; ++c) {
+      shift[c] = acc_frac[c] - to.frac;
+      right = right && shift[c] >= 0 && shift[c] <= 62;
+    }
+    if (right) return requantize_right_shifts<R, O>(acc, out, n / channels, channels, shift.data(), to);
+  }
   std::array<std::uint32_t, R == Round::Stochastic ? kChunk : 1> random{};
   for (std::size_t begin = 0; begin < n; begin += kChunk) {
     const std::size_t len = std::min(kChunk, n - begin);
