@@ -15,7 +15,6 @@
 #include <fixq/kernels/requantize.hpp>
 #include <fixq/random.hpp>
 
-using fixq::Fixed;
 using fixq::Format;
 using fixq::Overflow;
 using fixq::QuantSpec;
@@ -23,19 +22,20 @@ using fixq::Round;
 
 namespace {
 
-/// Every code of Fixed<W1, F1> (as int32 or int64 accumulators) into Fixed<W2, F2, R, O>.
-template <int W1, int F1, int W2, int F2, Round R, Overflow O, class Acc>
-void check_all_codes() {
-  using From = Fixed<W1, F1>;
-  using To = Fixed<W2, F2, R, O>;
+/// Every code of a (w1, f1) accumulator into `to` under (round, overflow): the
+/// reference is the scalar core's Fixed-to-Fixed conversion (the function every
+/// Fixed<W1, F1> -> Fixed<W2, F2, R, O> conversion calls), with the same random word.
+template <class Acc>
+void check_all_codes(int w1, int f1, const Format& to, Round round, Overflow overflow) {
+  const Format from{w1, f1};
   std::vector<Acc> acc;
-  for (std::int64_t c = From::format().min_code(); c <= static_cast<std::int64_t>(From::format().max_code()); ++c)
+  for (std::int64_t c = from.min_code(); c <= static_cast<std::int64_t>(from.max_code()); ++c)
     acc.push_back(static_cast<Acc>(c));
   std::vector<std::int32_t> out(acc.size());
-  const int frac[] = {F1};
-  const QuantSpec spec{To::format(), R, O, 77};
-  INFO("from " << From::format().name() << " to " << To::format().name() << " " << fixq::to_string(R) << " "
-               << fixq::to_string(O));
+  const int frac[] = {f1};
+  const QuantSpec spec{to, round, overflow, 77};
+  INFO("from " << from.name() << " to " << to.name() << " " << fixq::to_string(round) << " "
+               << fixq::to_string(overflow));
   bool threw = false;
   try {
     fixq::requantize_span(acc.data(), out.data(), acc.size(), std::span<const int>(frac), spec, 1000);
@@ -43,37 +43,33 @@ void check_all_codes() {
     threw = true;
   }
   bool ref_threw = false;
-  for (std::size_t i = 0; i < acc.size(); ++i) {
-    const From x = From::from_raw(acc[i]);
-    try {
-      fixq::RandomStream rng(77, 1000 + i);
-      const To y(x, rng);
-      if (!threw) REQUIRE(out[i] == y.raw());
-    } catch (const fixq::overflow_error&) {
-      ref_threw = true;
-    }
-  }
+  fixq::detail::dispatch_round(round, [&]<Round R>() {
+    fixq::detail::dispatch_overflow(overflow, [&]<Overflow O>() {
+      for (std::size_t i = 0; i < acc.size(); ++i) {
+        try {
+          const auto want = fixq::detail::code_from_code<R, O>(acc[i], f1, to, fixq::random_u32(77, 1000 + i));
+          if (!threw) REQUIRE(out[i] == static_cast<std::int64_t>(want));
+        } catch (const fixq::overflow_error&) {
+          ref_threw = true;
+        }
+      }
+    });
+  });
   CHECK(threw == ref_threw);
-}
-
-template <Round R, Overflow O>
-void check_modes() {
-  check_all_codes<10, 4, 6, 2, R, O, std::int32_t>();   // right shift by 2, narrowing
-  check_all_codes<10, 4, 8, 7, R, O, std::int64_t>();   // left shift by 3
-  check_all_codes<12, 9, 4, -1, R, O, std::int32_t>();  // right shift by 10 past the word
-  check_all_codes<8, 0, 8, 0, R, O, std::int64_t>();    // no shift
-  check_all_codes<11, 3, 1, 0, R, O, std::int32_t>();   // one-bit output
-}
-
-template <std::size_t... I>
-void check_every_mode(std::index_sequence<I...>) {
-  (check_modes<fixq::all_rounds[I / 5], fixq::all_overflows[I % 5]>(), ...);
 }
 
 }  // namespace
 
 TEST_CASE("requantize: every code of small formats, every mode, equals Fixed-to-Fixed", "[requantize]") {
-  check_every_mode(std::make_index_sequence<50>{});
+  for (Round r : fixq::all_rounds)
+    for (Overflow o : fixq::all_overflows) {
+      check_all_codes<std::int32_t>(10, 4, Format{6, 2}, r, o);    // right shift by 2, narrowing
+      check_all_codes<std::int64_t>(10, 4, Format{8, 7}, r, o);    // left shift by 3
+      check_all_codes<std::int32_t>(12, 9, Format{4, -1}, r, o);   // right shift by 10 past the word
+      check_all_codes<std::int64_t>(8, 0, Format{8, 0}, r, o);     // no shift
+      check_all_codes<std::int32_t>(11, 3, Format{1, 0}, r, o);    // one-bit output
+      check_all_codes<std::int32_t>(9, 5, Format{7, 1, false}, r, o);  // into an unsigned format
+    }
 }
 
 TEST_CASE("requantize: random wide int64 accumulators and per-channel fractions", "[requantize]") {
