@@ -57,21 +57,26 @@ inline std::int64_t requantize_one(Acc acc, int from_frac, const Format& to, std
 /// rounding, an overflow mode other than Throw, and right shifts 0 <= s <= 62
 /// (s = from_frac - to.frac, one per channel). Works for every int64 accumulator.
 template <Round R, Overflow O, class Acc, class Out>
-void requantize_right_shifts(const Acc* acc, Out* out, std::size_t rows, std::size_t channels, const int* shift,
+void requantize_right_shifts(const Acc* acc, Out* out, std::size_t rows, std::size_t channels, const std::int64_t* shift,
                              const Format& to) {
   static_assert(R != Round::Stochastic && O != Overflow::Throw);
   const std::int64_t hi = static_cast<std::int64_t>(std::min<std::uint64_t>(to.max_code(), std::uint64_t{1} << 62));
   const std::int64_t lo = O == Overflow::SaturateSymmetric && to.is_signed ? -hi : to.min_code();
-  const int drop = 64 - to.word;
+  const std::int64_t drop = 64 - to.word;
+  std::vector<std::uint64_t> masks(channels), halves(channels);  // 2^s - 1 and 2^(s-1) (0 for s = 0)
+  for (std::size_t c = 0; c < channels; ++c) {
+    masks[c] = (std::uint64_t{1} << shift[c]) - 1;
+    halves[c] = (std::uint64_t{1} << shift[c]) >> 1;
+  }
   for (std::size_t r = 0; r < rows; ++r) {
     const Acc* a = acc + r * channels;
     Out* o = out + r * channels;
     for (std::size_t c = 0; c < channels; ++c) {
       const auto x = static_cast<std::int64_t>(a[c]);
-      const int sh = shift[c];
+      const std::int64_t sh = shift[c];  // 64 bits, as the shifted values (vector shifts need it)
       const std::int64_t n = x >> sh;  // floor
-      const std::uint64_t rem = static_cast<std::uint64_t>(x) & ((std::uint64_t{1} << sh) - 1);
-      const std::uint64_t half = (std::uint64_t{1} << sh) >> 1;  // 0 when sh == 0 (rem is 0 then)
+      const std::uint64_t rem = static_cast<std::uint64_t>(x) & masks[c];
+      const std::uint64_t half = halves[c];  // 0 when sh == 0 (rem is 0 then)
       const std::int64_t nonzero = rem != 0;
       std::int64_t up;
       if constexpr (R == Round::Floor) {
@@ -104,7 +109,7 @@ void requantize_impl(const Acc* acc, Out* out, std::size_t n, std::span<const in
                      std::uint64_t seed, std::uint64_t first_index) {
   const std::size_t channels = acc_frac.size();
   if constexpr (R != Round::Stochastic && O != Overflow::Throw) {
-    std::vector<int> shift(channels);
+    std::vector<std::int64_t> shift(channels);
     bool right = true;
     for (std::size_t c = 0; c < channels; ++c) {
       shift[c] = acc_frac[c] - to.frac;

@@ -113,8 +113,20 @@ void im2col(const T* x, int n, int c, int c0, int cg, const WindowGeometry& g, U
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox, ++r) {
         U* dst = out + r * row;
+        // The columns of a window row are contiguous in the input when there is no
+        // dilation along x, the window row lies inside the input and one group has
+        // every channel: one run of kw * c values.
+        const int ix0 = g.in_x(ox, 0), ix1 = g.in_x(ox, kw - 1);
+        const bool row_run = g.window.dilation[1] == 1 && cg == c && ix0 >= 0 && ix1 < g.in_w;
         for (int ky = 0; ky < kh; ++ky) {
           const int iy = g.in_y(oy, ky);
+          if (row_run && iy >= 0 && iy < g.in_h) {
+            const T* src = x + ((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix0) * c;
+            const std::size_t len = static_cast<std::size_t>(kw) * c;
+            for (std::size_t i = 0; i < len; ++i) dst[i] = static_cast<U>(src[i]);
+            dst += len;
+            continue;
+          }
           for (int kx = 0; kx < kw; ++kx, dst += cg) {
             const int ix = g.in_x(ox, kx);
             if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
