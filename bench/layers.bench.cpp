@@ -1,8 +1,8 @@
 // The three paths of the integer layers on the shapes of LeNet-5 and of a small
 // CIFAR-10 CNN, batch 1 and 64, in one run: float (Eigen float GEMM), sim
 // (fake-quant: values on their grids, exact sums, one rounding) and int (codes,
-// exact integer GEMM, requantize). 8-bit activations and weights. Items are
-// multiply-accumulates; compare items_per_second. Results: bench/RESULTS.md.
+// exact integer GEMM, requantize). 8-bit activations and weights, one thread.
+// Items are multiply-accumulates; compare items_per_second. Results: bench/RESULTS.md.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -86,6 +86,7 @@ void BM_model(benchmark::State& state, fixq::Model (*make)()) {
   const fixq::Model m = make();
   const auto batch = state.range(0);
   fixq::set_threads(1);
+  Eigen::setNbThreads(1);  // the float and sim paths' Eigen GEMM on one thread too
   std::mt19937 g(3);
   Shape s{batch};
   s.insert(s.end(), m.input_shape().begin(), m.input_shape().end());
@@ -97,6 +98,7 @@ void BM_model(benchmark::State& state, fixq::Model (*make)()) {
     if constexpr (P == Path::Int) benchmark::DoNotOptimize(m.forward_int(codes).data.data());
   }
   fixq::set_threads(0);
+  Eigen::setNbThreads(0);
   state.SetItemsProcessed(state.iterations() * batch * macs(m));
 }
 

@@ -100,17 +100,28 @@ class MaxPool2D : public Layer {
   template <class T>
   NDArray<T> pool(const NDArray<T>& x) const {
     NDArray<T> y(batched(x.dim(0), output_shape()));
-    detail::for_each_window(static_cast<int>(x.dim(0)), static_cast<int>(output_shape()[2]), geo_,
-                            [&](std::size_t k, auto&& visit) {
-                              bool any = false;
-                              T m{};
-                              visit([&](std::size_t i) {
-                                if (!any || x.data[i] > m) m = x.data[i];
-                                any = true;
-                              });
-                              if (!any) fail("a window lies entirely in the padding");
-                              y.data[k] = m;
-                            });
+    const std::size_t C = static_cast<std::size_t>(output_shape()[2]);
+    T* o = y.data.data();
+    for (int b = 0; b < static_cast<int>(x.dim(0)); ++b)
+      for (int oy = 0; oy < geo_.out_h; ++oy)
+        for (int ox = 0; ox < geo_.out_w; ++ox, o += C) {
+          bool any = false;  // the maximum over the window's cells, all channels at once
+          for (int ky = 0; ky < geo_.window.size[0]; ++ky) {
+            const int iy = geo_.in_y(oy, ky);
+            if (iy < 0 || iy >= geo_.in_h) continue;
+            for (int kx = 0; kx < geo_.window.size[1]; ++kx) {
+              const int ix = geo_.in_x(ox, kx);
+              if (ix < 0 || ix >= geo_.in_w) continue;
+              const T* src = x.data.data() + ((static_cast<std::size_t>(b) * geo_.in_h + iy) * geo_.in_w + ix) * C;
+              if (!any)
+                std::copy(src, src + C, o);
+              else
+                for (std::size_t c = 0; c < C; ++c) o[c] = std::max(o[c], src[c]);
+              any = true;
+            }
+          }
+          if (!any) fail("a window lies entirely in the padding");
+        }
     return y;
   }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override { return pool(*in[0]); }
