@@ -22,6 +22,7 @@
 #include <fixq/random.hpp>
 
 #include "support/int128_reference.hpp"
+#include "support/random_layers.hpp"
 
 using fixq::Format;
 using fixq::NDArray;
@@ -29,21 +30,10 @@ using fixq::Overflow;
 using fixq::QuantSpec;
 using fixq::Round;
 using fixq_test::i128;
+using fixq_test::random_format;
+using fixq_test::Rng;
 
 namespace {
-
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(std::uint64_t seed) : g(seed) {}
-  int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); }
-  bool coin() { return uniform(0, 1) == 1; }
-  float normal(float s) { return std::normal_distribution<float>(0.0f, s)(g); }
-};
-
-Format random_format(Rng& r, int wlo, int whi) {
-  const int word = r.uniform(wlo, whi);
-  return Format{word, r.uniform(-3, word + 3), r.coin()};
-}
 
 /// Codes of x on format f (NearestEven, Saturate), by the reference's contract.
 std::vector<std::int32_t> input_codes(const std::vector<float>& x, const Format& f) {

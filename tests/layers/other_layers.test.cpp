@@ -17,6 +17,7 @@
 #include <fixq/random.hpp>
 
 #include "support/int128_reference.hpp"
+#include "support/random_layers.hpp"
 
 using fixq::Format;
 using fixq::NDArray;
@@ -25,21 +26,10 @@ using fixq::QuantSpec;
 using fixq::Round;
 using fixq::Shape;
 using fixq_test::i128;
+using fixq_test::random_format;
+using fixq_test::Rng;
 
 namespace {
-
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(std::uint64_t seed) : g(seed) {}
-  int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); }
-  bool coin() { return uniform(0, 1) == 1; }
-  float normal(float s) { return std::normal_distribution<float>(0.0f, s)(g); }
-};
-
-Format random_format(Rng& r, int wlo, int whi) {
-  const int word = r.uniform(wlo, whi);
-  return Format{word, r.uniform(-2, word + 2), r.coin()};
-}
 
 NDArray<float> random_input(Rng& r, Shape s, float scale) {
   NDArray<float> x(std::move(s));
