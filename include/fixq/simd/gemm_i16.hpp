@@ -17,6 +17,7 @@
 #define FIXQ_SIMD_GEMM_I16_HPP
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -64,26 +65,30 @@ PackedB16 pack_b16(const T* b, std::size_t K, std::size_t N, std::size_t ldb) {
   return p;
 }
 
+/// The pair (a[2j], a[2j + 1]) of an int16 row as one 32-bit word: the two codes
+/// as they lie in memory (little-endian x86: a[2j] in the low half), or, for the
+/// last pair of an odd K, a[2j] with a zero high half.
+inline std::int32_t code_pair(const std::int16_t* row, std::size_t j, std::size_t K) {
+  if (2 * j + 1 < K) {
+    std::int32_t w;
+    std::memcpy(&w, row + 2 * j, sizeof w);
+    return w;
+  }
+  return static_cast<std::int32_t>(static_cast<std::uint16_t>(row[2 * j]));
+}
+
 /// Rows [m0, m1) of C = A * B (see the top of this file).
 inline void gemm_i16_rows(std::size_t m0, std::size_t m1, const std::int16_t* a, std::size_t lda, const PackedB16& b,
                           std::int32_t* c, std::size_t ldc) {
-  const std::size_t K2 = b.K2, N = b.N, N2 = b.N2;
-  // The pairs (a[m][2j], a[m][2j + 1]) of up to 4 rows, as 32-bit words.
-  constexpr std::size_t R = 4;
-  std::vector<std::int32_t> pairs(R * K2);
+  static_assert(std::endian::native == std::endian::little, "fixq: the int16 pair kernel assumes little-endian");
+  const std::size_t K = b.K, K2 = b.K2, N = b.N, N2 = b.N2;
+  constexpr std::size_t R = 4;  // rows per step
+  constexpr std::size_t L = static_cast<std::size_t>(gemm_i16_lanes);
+  const std::vector<std::int16_t> zero_row(K + 1, 0);  // stands for the rows past m1
   for (std::size_t m = m0; m < m1; m += R) {
     const std::size_t rows = std::min(R, m1 - m);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::int16_t* arow = a + (m + r) * lda;
-      for (std::size_t j = 0; j < K2; ++j) {
-        const std::int16_t lo = arow[2 * j], hi = 2 * j + 1 < b.K ? arow[2 * j + 1] : std::int16_t{0};
-        pairs[r * K2 + j] = static_cast<std::int32_t>(static_cast<std::uint16_t>(lo) |
-                                                      (static_cast<std::uint32_t>(static_cast<std::uint16_t>(hi)) << 16));
-      }
-    }
-    for (std::size_t r = rows; r < R; ++r) std::fill(pairs.begin() + static_cast<std::ptrdiff_t>(r * K2),
-                                                     pairs.begin() + static_cast<std::ptrdiff_t>((r + 1) * K2), 0);
-    constexpr std::size_t L = static_cast<std::size_t>(gemm_i16_lanes);
+    const std::int16_t* row[R];
+    for (std::size_t r = 0; r < R; ++r) row[r] = r < rows ? a + (m + r) * lda : zero_row.data();
     for (std::size_t n0 = 0; n0 < N2; n0 += 2 * L) {
       alignas(64) std::int32_t out[R][2 * L];
 #if defined(FIXQ_GEMM_I16_VNNI)
@@ -93,7 +98,7 @@ inline void gemm_i16_rows(std::size_t m0, std::size_t m1, const std::int16_t* a,
         const std::int16_t* bp = b.data.data() + j * N2 * 2 + 2 * n0;
         const __m512i b0 = _mm512_loadu_si512(bp), b1 = _mm512_loadu_si512(bp + 2 * L);
         for (std::size_t r = 0; r < R; ++r) {
-          const __m512i av = _mm512_set1_epi32(pairs[r * K2 + j]);
+          const __m512i av = _mm512_set1_epi32(code_pair(row[r], j, K));
           acc[r][0] = _mm512_dpwssd_epi32(acc[r][0], av, b0);
           acc[r][1] = _mm512_dpwssd_epi32(acc[r][1], av, b1);
         }
@@ -110,7 +115,7 @@ inline void gemm_i16_rows(std::size_t m0, std::size_t m1, const std::int16_t* a,
         const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp));
         const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bp + 2 * L));
         for (std::size_t r = 0; r < R; ++r) {
-          const __m256i av = _mm256_set1_epi32(pairs[r * K2 + j]);
+          const __m256i av = _mm256_set1_epi32(code_pair(row[r], j, K));
           acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(av, b0));
           acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, b1));
         }
@@ -125,7 +130,7 @@ inline void gemm_i16_rows(std::size_t m0, std::size_t m1, const std::int16_t* a,
           std::int64_t s = 0;  // exact; fits int32 by the caller's bound
           for (std::size_t j = 0; j < K2; ++j) {
             const std::int16_t* bp = b.data.data() + j * N2 * 2 + 2 * (n0 + l);
-            const std::int32_t p = pairs[r * K2 + j];
+            const std::int32_t p = code_pair(row[r], j, K);
             s += static_cast<std::int64_t>(static_cast<std::int16_t>(p & 0xFFFF)) * bp[0] +
                  static_cast<std::int64_t>(static_cast<std::int16_t>(p >> 16)) * bp[1];
           }
