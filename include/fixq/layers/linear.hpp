@@ -226,17 +226,16 @@ class LinearCore {
   template <class T>
   void sum_values(std::span<const float> patches, std::size_t rows, T* sum) const {
     using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using FloatRowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     for (int g = 0; g < groups_; ++g) {
-      const RowMat a = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                           patches.data() + static_cast<std::size_t>(g) * rows * K_, static_cast<Eigen::Index>(rows), K_)
-                           .template cast<T>();
-      const RowMat w = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                           w_value_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_)
-                           .template cast<T>();
+      // (cast<float> of float data is the data itself: no copy on the float32 path)
+      const Eigen::Map<const FloatRowMat> a(patches.data() + static_cast<std::size_t>(g) * rows * K_,
+                                            static_cast<Eigen::Index>(rows), K_);
+      const Eigen::Map<const FloatRowMat> w(w_value_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_);
       Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(sum + static_cast<std::size_t>(g) * coutg_,
                                                     static_cast<Eigen::Index>(rows), coutg_,
                                                     Eigen::OuterStride<>(cout_));
-      o.noalias() = a * w;
+      o.noalias() = a.template cast<T>() * w.template cast<T>();
       for (Eigen::Index r = 0; r < o.rows(); ++r)
         for (int c = 0; c < coutg_; ++c) o(r, c) += static_cast<T>(b_value_[static_cast<std::size_t>(g * coutg_ + c)]);
     }
