@@ -51,15 +51,13 @@ def _pair(v):
 
 
 class _Exporter:
-    def __init__(self, out_dir, fold_batch_norm, names):
-        self.out_dir = out_dir
-        self.fold = fold_batch_norm
-        self.names = dict(names or {})
-        self.layers = []    # model.json layer entries
-        self.arrays = {}    # file name -> float32 array
-        self.pending = {}   # layer entry -> its float64 parameters before they are written
+    """The layer entries of model.json and the parameters they will name."""
 
-    # --- helpers ---------------------------------------------------------------
+    def __init__(self, names):
+        self.names = dict(names or {})
+        self.layers = []   # model.json layer entries
+        self.arrays = {}   # file name -> float32 array, filled by finish()
+        self.pending = {}  # id(entry) -> [[key, file suffix, float64 array], ...]; folding edits them
 
     def layer_name(self, qualified):
         name = self.names.get(qualified, qualified.replace(".", "_"))
@@ -75,10 +73,8 @@ class _Exporter:
         if params is not None:
             self.pending[id(entry)] = params
 
-    # --- export ----------------------------------------------------------------
-
     def finish(self):
-        """Writes the parameters of every layer as <layer>_<key>.npy files."""
+        """Names each layer's parameter files (<layer>_<suffix>.npy) and makes the float32 arrays."""
         for entry in self.layers:
             params = self.pending.get(id(entry))
             if params is None:
@@ -176,7 +172,10 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
         raise ValueError(f"input_shape_chw must be (C, H, W) or (features,) with positive sizes, got {shape}")
 
     leaves = _flatten_sequential(module, "", [])
-    ex = _Exporter(out_dir, fold_batch_norm, names)
+    unknown = sorted(set(names or {}) - {qualified for qualified, _ in leaves})
+    if unknown:
+        raise ValueError(f"names: no module named {', '.join(map(repr, unknown))} in the model")
+    ex = _Exporter(names)
 
     # The activation as fixq holds it: ("hwc", (H, W, C)) or ("flat", (N,)), plus
     # perm: fixq's flat element j is PyTorch's element perm[j] (None: the same order).

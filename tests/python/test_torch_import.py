@@ -362,6 +362,8 @@ class TorchImport(unittest.TestCase):
         self.assertFalse(os.path.exists(out_dir))  # nothing is written before the checks pass
         with self.assertRaisesRegex(ValueError, "used twice"):
             fixq_torch.export_model(nn.Sequential(nn.ReLU(), nn.ReLU()), (4,), out_dir, names={"0": "r", "1": "r"})
+        with self.assertRaisesRegex(ValueError, "no module named '7'"):
+            fixq_torch.export_model(nn.Sequential(nn.ReLU()), (4,), out_dir, names={"7": "r"})
 
 
 if __name__ == "__main__":
