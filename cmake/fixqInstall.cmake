@@ -7,6 +7,9 @@ set(FIXQ_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/fixq" CACHE STRING
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/fixq"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(TARGETS fixq EXPORT fixqTargets)
+if(TARGET fixq_io)
+  install(TARGETS fixq_io EXPORT fixqTargets)
+endif()
 install(EXPORT fixqTargets NAMESPACE fixq:: DESTINATION "${FIXQ_INSTALL_CMAKEDIR}")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/fixqConfig.cmake.in"

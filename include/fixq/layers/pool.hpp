@@ -87,6 +87,7 @@ class MaxPool2D : public Layer {
       : Layer(std::move(name)), window_{pool, strides.value_or(pool), {1, 1}, padding} {}
   std::string type() const override { return "MaxPool2D"; }
   const Window2D& window() const { return window_; }
+  const WindowGeometry& geometry() const { return geo_; }
 
  protected:
   void on_bind() override {
@@ -150,6 +151,7 @@ class AvgPool2D : public Layer {
   }
   std::string type() const override { return global_ ? "GlobalAvgPool2D" : "AvgPool2D"; }
   const Window2D& window() const { return window_; }
+  const WindowGeometry& geometry() const { return geo_; }
   const QuantSpec& output_spec() const { return spec_; }
 
  protected:

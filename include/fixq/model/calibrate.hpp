@@ -16,6 +16,7 @@
 #define FIXQ_MODEL_CALIBRATE_HPP
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,10 @@ struct CalibrationSpec {
   FracMethod method = FracMethod::MaxAbs;  ///< for activations and weights
   double overflow_rate = 0;                ///< FracMethod::OverflowRate only
   bool per_channel = false;                ///< one weight fraction per output channel
+  /// Choose the signedness of the input and of every new-format output from the
+  /// data (unsigned when every calibration value is >= 0: one more bit of
+  /// magnitude) instead of keeping the model's.
+  bool choose_signedness = false;
 };
 
 namespace detail {
@@ -70,9 +75,12 @@ inline Model calibrate(const Model& model, const NDArray<float>& data, const Cal
   if (c.activation_bits < 1 || c.activation_bits > 24 || c.weight_bits < 1 || c.weight_bits > 24)
     throw std::invalid_argument("fixq::calibrate: activation_bits and weight_bits must be in [1, 24]");
   const auto acts = model.forward_float_all(data);
+  const auto is_signed = [&](const std::vector<float>& x, bool given) {
+    return c.choose_signedness ? std::any_of(x.begin(), x.end(), [](float v) { return v < 0; }) : given;
+  };
   QuantSpec in = model.input_spec();
-  in.format = Format{c.activation_bits, detail::calibrated_frac(data.data, c, c.activation_bits, in.format.is_signed),
-                     in.format.is_signed};
+  const bool in_signed = is_signed(data.data, in.format.is_signed);
+  in.format = Format{c.activation_bits, detail::calibrated_frac(data.data, c, c.activation_bits, in_signed), in_signed};
   Model q(model.input_shape(), in);
   std::vector<Format> out_format;  // new output format of each layer
   for (std::size_t i = 0; i < model.size(); ++i) {
@@ -84,9 +92,8 @@ inline Model calibrate(const Model& model, const NDArray<float>& data, const Cal
       ins.push_back(j < 0 ? in.format : out_format[static_cast<std::size_t>(j)]);
     }
     const auto out_spec = [&](QuantSpec s) {
-      s.format = Format{c.activation_bits,
-                        detail::calibrated_frac(acts[i].data, c, c.activation_bits, s.format.is_signed),
-                        s.format.is_signed};
+      const bool sgn = is_signed(acts[i].data, s.format.is_signed);
+      s.format = Format{c.activation_bits, detail::calibrated_frac(acts[i].data, c, c.activation_bits, sgn), sgn};
       return s;
     };
     const auto linear = [&](LinearFormats f, const std::vector<float>& w, std::int64_t out) {

@@ -1,0 +1,235 @@
+// fixq/io/export.hpp - integer weights and golden vectors for hardware test benches.
+//
+//   fixq::write_export(model, inputs, "out", {.count = 16});
+//
+// Writes, for a quantized model, every tensor an implementation needs as integer
+// codes, and a manifest that says what each one is:
+//   input           the first `count` inputs' codes, (count, *input_shape)
+//   <layer>.weight  weight codes (Dense (in, out), Conv2D HWIO, BatchNorm (C,) scales)
+//   <layer>.bias    bias codes (out,) (BatchNorm: the shifts t)
+//   <layer>.output  the layer's output codes for those inputs (golden vectors)
+// Each tensor is written three ways (io/code_files.hpp): <name>.npy (the smallest
+// standard integer type holding the word), <name>.hex (one two's-complement code
+// per line, $readmemh) and <name>.h (a C99 / C++ header). Codes are never written as
+// decimal text. manifest.json lists the tensors (name, kind, layer, shape, layout,
+// format, dtype, files) and, per layer, what an implementer needs: type, inputs,
+// shapes, formats, window and padding (resolved to amounts), accumulator width and
+// the requantization (per-channel accumulator fraction, the shifts that align the
+// products and the bias, the output shift) with its rounding and overflow modes.
+// docs/model-format.md documents the manifest.
+#ifndef FIXQ_IO_EXPORT_HPP
+#define FIXQ_IO_EXPORT_HPP
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <fixq/core/format.hpp>
+#include <fixq/io/code_files.hpp>
+#include <fixq/io/npy.hpp>
+#include <fixq/layers.hpp>
+#include <fixq/model/model.hpp>
+
+namespace fixq {
+
+struct ExportOptions {
+  std::int64_t count = 10;  ///< golden vectors for the first `count` inputs (fewer when there are fewer)
+};
+
+namespace detail {
+
+using json = nlohmann::json;
+
+inline json spec_json(const QuantSpec& s) {
+  json j{{"round", std::string(to_string(s.round))}, {"overflow", std::string(to_string(s.overflow))}};
+  if (s.seed) j["seed"] = *s.seed;
+  return j;
+}
+
+/// Formats of one per-channel tensor: one format, "frac" a list when they differ.
+inline json formats_json(const std::vector<Format>& f) {
+  json j{{"word", f.at(0).word}, {"frac", f[0].frac}, {"signed", f[0].is_signed}};
+  if (std::any_of(f.begin(), f.end(), [&](const Format& x) { return x.frac != f[0].frac; })) {
+    std::vector<int> fr;
+    for (const Format& x : f) fr.push_back(x.frac);
+    j["frac"] = fr;
+  }
+  return j;
+}
+
+inline json window_json(const Window2D& w, const WindowGeometry& g) {
+  const int eh = (w.size[0] - 1) * w.dilation[0] + 1, ew = (w.size[1] - 1) * w.dilation[1] + 1;
+  const int bottom = std::max(0, (g.out_h - 1) * w.strides[0] + eh - g.in_h - g.pad_top);
+  const int right = std::max(0, (g.out_w - 1) * w.strides[1] + ew - g.in_w - g.pad_left);
+  return json{{"kernel", w.size}, {"strides", w.strides}, {"dilation", w.dilation},
+              {"padding", {g.pad_top, bottom, g.pad_left, right}}};
+}
+
+/// Writes one tensor's three files and returns its manifest entry.
+inline json export_tensor(const std::filesystem::path& dir, const std::string& name, const std::string& kind,
+                          const std::string& layer, const Shape& shape, const std::string& layout,
+                          const json& format, int word, bool is_signed, const std::vector<std::int64_t>& codes) {
+  const CodeTensor t{name, shape, word, is_signed, codes};
+  write_code_npy(dir / (name + ".npy"), t);
+  write_code_hex(dir / (name + ".hex"), t);
+  write_code_header(dir / (name + ".h"), t, format);
+  return json{{"name", name},
+              {"kind", kind},
+              {"layer", layer},
+              {"shape", shape},
+              {"layout", layout},
+              {"format", format},
+              {"dtype", std::string(dtype_name(code_dtype(word, is_signed)))},
+              {"files", {{"npy", name + ".npy"}, {"hex", name + ".hex"}, {"c", name + ".h"}}}};
+}
+
+}  // namespace detail
+
+/// Writes the export of `model` for the first options.count inputs given as codes
+/// of the model's input format (batch first). Creates dir; throws file_error when a
+/// file cannot be written.
+inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& input_codes,
+                               const std::filesystem::path& dir, const ExportOptions& options = {}) {
+  using detail::json;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw file_error(dir.string() + ": cannot create the folder: " + ec.message());
+  const std::int64_t count = std::clamp<std::int64_t>(options.count, 0, input_codes.shape.empty() ? 0 : input_codes.dim(0));
+  NDArray<std::int32_t> x = input_codes;
+  x.shape[0] = count;
+  x.data.resize(shape_size(x.shape));
+  const auto outs = model.forward_int_all(x);
+  const auto as64 = [](const auto& v) { return std::vector<std::int64_t>(v.begin(), v.end()); };
+  const auto fmt = [](const Format& f) { return detail::formats_json({f}); };
+  const auto shape_of = [](const Shape& s) { return json(s); };
+
+  json tensors = json::array();
+  const QuantSpec& in = model.input_spec();
+  tensors.push_back(detail::export_tensor(dir, "input", "input", "", x.shape,
+                                          x.shape.size() == 4 ? "NHWC" : "(batch, features)", fmt(in.format),
+                                          in.format.word, in.format.is_signed, as64(x.data)));
+  json manifest{{"fixq_export", 1}, {"count", count}};
+  json input{{"tensor", "input"}, {"shape", shape_of(model.input_shape())}, {"format", fmt(in.format)}};
+  input.update(detail::spec_json(in));
+  manifest["input"] = input;
+  manifest["outputs"] = model.outputs();
+  const auto outputs = model.outputs();
+
+  json layers = json::array();
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const Layer& l = model.layer(i);
+    const std::string& name = l.name();
+    json j{{"name", name}, {"type", l.type()}};
+    json from = json::array();
+    json in_shapes = json::array(), in_formats = json::array();
+    for (std::size_t k = 0; k < l.input_shapes().size(); ++k) {
+      const int src = model.layer_inputs(i)[k];
+      from.push_back(src < 0 ? std::string("input") : model.layer(static_cast<std::size_t>(src)).name());
+      in_shapes.push_back(l.input_shapes()[k]);
+      in_formats.push_back(fmt(l.input_formats()[k]));
+    }
+    j["inputs"] = from;
+    j["input_shape"] = l.input_shapes().size() == 1 ? in_shapes[0] : in_shapes;
+    j["input_format"] = l.input_formats().size() == 1 ? in_formats[0] : in_formats;
+    j["output_shape"] = l.output_shape();
+    j["output_format"] = fmt(l.output_format());
+    const LayerInfo info = l.info();
+    j["macs"] = info.macs;
+    json files = json::object();
+
+    // Weighted layers: weight and bias codes and the requantization.
+    const auto linear = [&](const detail::LinearCore& core, const QuantSpec& out, const Shape& wshape,
+                            const std::string& layout, const auto& to_file_order) {
+      const auto& wf = core.weight_formats();
+      const auto& bf = core.bias_formats();
+      j["weight_format"] = detail::formats_json(wf);
+      j["bias_format"] = detail::formats_json(bf);
+      j.update(detail::spec_json(out));
+      j["accumulator_bits"] = info.accumulator_bits;
+      j["exact_sum_bits"] = info.exact_sum_bits;
+      std::vector<int> acc = core.accumulator_fracs(), prod, bias, shift;
+      for (std::size_t c = 0; c < acc.size(); ++c) {
+        prod.push_back(acc[c] - (l.input_formats()[0].frac + wf[c].frac));
+        bias.push_back(acc[c] - bf[c].frac);
+        shift.push_back(acc[c] - out.format.frac);
+      }
+      j["requantize"] = {{"accumulator_frac", acc}, {"product_shift", prod}, {"bias_shift", bias}, {"shift", shift}};
+      const std::vector<std::int64_t> w = to_file_order(core.weight_codes());
+      tensors.push_back(detail::export_tensor(dir, name + ".weight", "weight", name, wshape, layout, j["weight_format"],
+                                              wf[0].word, wf[0].is_signed, w));
+      tensors.push_back(detail::export_tensor(dir, name + ".bias", "bias", name,
+                                              Shape{static_cast<std::int64_t>(bf.size())}, "(out,)", j["bias_format"],
+                                              bf[0].word, true, core.bias_codes()));
+      files["weight"] = name + ".weight";
+      files["bias"] = name + ".bias";
+    };
+    const auto same_order = [&](const std::vector<std::int32_t>& v) { return as64(v); };
+    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
+      linear(d->core(), d->formats().output, d->weights().shape, "(in, out)", same_order);
+    } else if (const auto* c = dynamic_cast<const Conv2D*>(&l)) {
+      // The core holds groups x K x out_g; the file holds HWIO (K x out).
+      const std::size_t out = static_cast<std::size_t>(c->weights().dim(3));
+      const std::size_t outg = out / static_cast<std::size_t>(c->groups());
+      const std::size_t K = c->weights().size() / out;
+      const auto hwio = [&](const std::vector<std::int32_t>& v) {
+        std::vector<std::int64_t> r(v.size());
+        for (std::size_t k = 0; k < K; ++k)
+          for (std::size_t o = 0; o < out; ++o) r[k * out + o] = v[((o / outg) * K + k) * outg + o % outg];
+        return r;
+      };
+      j.update(detail::window_json(c->window(), c->geometry()));
+      j["groups"] = c->groups();
+      linear(c->core(), c->formats().output, c->weights().shape, "HWIO (kh, kw, in / groups, out)", hwio);
+    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
+      linear(bn->core(), bn->formats().output, Shape{static_cast<std::int64_t>(bn->params().gamma.size())},
+             "(C,) scale per channel", same_order);
+    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
+      j.update(detail::window_json(ap->window(), ap->geometry()));
+      j.update(detail::spec_json(ap->output_spec()));
+      j["divisor"] = "the number of the window's cells inside the input";
+    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
+      j.update(detail::window_json(mp->window(), mp->geometry()));
+    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
+      j["cap_code"] = r->cap_code();
+    } else if (const auto* a = dynamic_cast<const Add*>(&l)) {
+      j.update(detail::spec_json(a->output_spec()));
+    } else if (const auto* ct = dynamic_cast<const Concat*>(&l)) {
+      j.update(detail::spec_json(ct->output_spec()));
+    }
+    const bool is_output = std::find(outputs.begin(), outputs.end(), name) != outputs.end();
+    const Shape oshape = outs[i].shape;
+    tensors.push_back(detail::export_tensor(dir, name + ".output", is_output ? "output" : "activation", name, oshape,
+                                            oshape.size() == 4 ? "NHWC" : "(batch, features)", fmt(l.output_format()),
+                                            l.output_format().word, l.output_format().is_signed, as64(outs[i].data)));
+    files["output"] = name + ".output";
+    j["tensors"] = files;
+    layers.push_back(std::move(j));
+  }
+  manifest["layers"] = layers;
+  manifest["tensors"] = tensors;
+  const std::filesystem::path file = dir / "manifest.json";
+  std::ofstream o(file, std::ios::binary | std::ios::trunc);
+  o << manifest.dump(2) << '\n';
+  o.close();
+  if (!o) throw file_error(file.string() + ": write error");
+}
+
+/// The same for inputs given as values (put on the input grid first).
+inline void write_export(const Model& model, const NDArray<float>& inputs, const std::filesystem::path& dir,
+                         const ExportOptions& options = {}) {
+  NDArray<float> x = inputs;
+  if (!x.shape.empty()) {
+    x.shape[0] = std::clamp<std::int64_t>(options.count, 0, x.dim(0));
+    x.data.resize(shape_size(x.shape));
+  }
+  write_export_codes(model, model.input_codes(x), dir, options);
+}
+
+}  // namespace fixq
+
+#endif  // FIXQ_IO_EXPORT_HPP

@@ -1,0 +1,598 @@
+// fixq/io/model_file.hpp - model files: a JSON description plus .npy weights.
+//
+//   fixq::ModelFile f = fixq::load_model("examples/mnist/model");   // folder or .json
+//   auto logits = f.model.forward_float(x);
+//   fixq::save_model(calibrated, "out", {.preprocess = f.preprocess});
+//
+// The format (version 1) is documented in docs/model-format.md. In short: a JSON
+// object {"fixq_model": 1, "input": {...}, "layers": [...], "outputs": [...]}
+// whose layers name .npy files relative to the JSON file's folder. A model whose
+// input has no "format" is a float model: it runs on the float path, and
+// calibrate (fixq/model/calibrate.hpp, `fixq calibrate`) gives it formats; in
+// memory its layers carry placeholder formats (8-bit integers), and
+// ModelFile::quantized is false.
+//
+// Every problem (unreadable or malformed JSON, a missing or unknown key, a value
+// of the wrong type or out of range, an unknown layer type or input name, a cycle,
+// a bad or non-finite weight file, a layer that cannot be bound) throws
+// fixq::file_error naming the file, the layer and the problem.
+#ifndef FIXQ_IO_MODEL_FILE_HPP
+#define FIXQ_IO_MODEL_FILE_HPP
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <fixq/core/format.hpp>
+#include <fixq/core/spec.hpp>
+#include <fixq/io/npy.hpp>
+#include <fixq/layers.hpp>
+#include <fixq/model/model.hpp>
+#include <fixq/random/stream.hpp>
+
+namespace fixq {
+
+/// input.preprocess: raw inputs become model inputs as x * scale + offset.
+struct Preprocess {
+  double scale = 1.0;
+  double offset = 0.0;
+  bool identity() const { return scale == 1.0 && offset == 0.0; }
+  friend bool operator==(const Preprocess&, const Preprocess&) = default;
+};
+
+/// A model as read from a model file.
+struct ModelFile {
+  Model model;
+  bool quantized = true;   ///< false: a float model (placeholder formats; run the float path or calibrate)
+  Preprocess preprocess;
+  std::filesystem::path path;  ///< the JSON file
+};
+
+/// How load_model reads a model.
+struct LoadOptions {
+  /// Replaces every seed of the file: the input and each Stochastic layer get
+  /// derive_seed(seed, 0, position) (position 0 the input, i + 1 layer i of the file).
+  std::optional<std::uint64_t> seed = {};
+};
+
+/// What save_model writes besides the model.
+struct SaveOptions {
+  bool quantized = true;  ///< false: write no formats (a float model)
+  Preprocess preprocess = {};
+};
+
+/// The name a round or overflow mode has in fixq (Round::NearestEven: "NearestEven"),
+/// or ac_fixed's name (AC_RND_CONV); nullopt when unknown.
+inline std::optional<Round> parse_round(std::string_view s) {
+  for (const Round r : all_rounds)
+    if (s == to_string(r)) return r;
+  static constexpr std::pair<std::string_view, Round> ac[] = {
+      {"AC_TRN", Round::Floor},
+      {"AC_TRN_ZERO", Round::TowardZero},
+      {"AC_RND", Round::NearestTiesToPosInf},
+      {"AC_RND_ZERO", Round::NearestTiesToZero},
+      {"AC_RND_INF", Round::NearestAway},
+      {"AC_RND_MIN_INF", Round::NearestTiesToNegInf},
+      {"AC_RND_CONV", Round::NearestEven},
+      {"AC_RND_CONV_ODD", Round::NearestOdd}};
+  for (const auto& [name, r] : ac)
+    if (s == name) return r;
+  return std::nullopt;
+}
+inline std::optional<Overflow> parse_overflow(std::string_view s) {
+  for (const Overflow o : all_overflows)
+    if (s == to_string(o)) return o;
+  static constexpr std::pair<std::string_view, Overflow> ac[] = {{"AC_SAT", Overflow::Saturate},
+                                                                 {"AC_SAT_ZERO", Overflow::SaturateZero},
+                                                                 {"AC_SAT_SYM", Overflow::SaturateSymmetric},
+                                                                 {"AC_WRAP", Overflow::Wrap}};
+  for (const auto& [name, o] : ac)
+    if (s == name) return o;
+  return std::nullopt;
+}
+
+namespace detail {
+
+using json = nlohmann::json;
+
+/// Reads one JSON object's keys with checks; every failure names file and place.
+class JsonReader {
+ public:
+  JsonReader(const json& j, std::string where, const std::filesystem::path& file)
+      : j_(j), where_(std::move(where)), file_(file) {
+    if (!j_.is_object()) fail("must be a JSON object");
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw file_error(file_.string() + ": " + where_ + (where_.empty() ? "" : ": ") + what);
+  }
+  bool has(const char* key) const { return j_.contains(key); }
+  const json& at(const char* key) const {
+    if (!j_.contains(key)) fail(std::string("the key \"") + key + "\" is missing");
+    return j_.at(key);
+  }
+  /// Rejects keys outside `allowed` (typos would otherwise be ignored silently).
+  void only(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, value] : j_.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string list;
+      for (const std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      fail("unknown key \"" + key + "\" (allowed here: " + list + ")");
+    }
+  }
+  std::string str(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_string()) fail(std::string("\"") + key + "\" must be a string");
+    return v.get<std::string>();
+  }
+  std::int64_t integer(const json& v, const std::string& what, std::int64_t lo, std::int64_t hi) const {
+    if (!v.is_number_integer()) fail(what + " must be an integer");
+    const std::int64_t x = v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(INT64_MAX)
+                               ? INT64_MAX
+                               : v.get<std::int64_t>();
+    if (x < lo || x > hi) fail(what + " = " + v.dump() + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return x;
+  }
+  int integer(const char* key, int lo, int hi) const {
+    return static_cast<int>(integer(at(key), std::string("\"") + key + "\"", lo, hi));
+  }
+  double number(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_number() || !std::isfinite(v.get<double>())) fail(std::string("\"") + key + "\" must be a finite number");
+    return v.get<double>();
+  }
+  bool boolean(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_boolean()) fail(std::string("\"") + key + "\" must be true or false");
+    return v.get<bool>();
+  }
+  std::uint64_t seed(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+      fail(std::string("\"") + key + "\" must be a non-negative integer");
+    return v.get<std::uint64_t>();
+  }
+  std::array<int, 2> pair(const char* key, std::array<int, 2> dflt, int lo) const {
+    if (!has(key)) return dflt;
+    const json& v = at(key);
+    if (!v.is_array() || v.size() != 2) fail(std::string("\"") + key + "\" must be a list of two integers");
+    return {static_cast<int>(integer(v[0], std::string("\"") + key + "\"[0]", lo, 1 << 20)),
+            static_cast<int>(integer(v[1], std::string("\"") + key + "\"[1]", lo, 1 << 20))};
+  }
+  Padding padding() const {
+    if (!has("padding")) return Padding::valid();
+    const json& v = at("padding");
+    if (v.is_string()) {
+      if (v == "valid") return Padding::valid();
+      if (v == "same") return Padding::same();
+      fail("\"padding\" must be \"valid\", \"same\" or [top, bottom, left, right], got " + v.dump());
+    }
+    if (!v.is_array() || v.size() != 4) fail("\"padding\" must be \"valid\", \"same\" or [top, bottom, left, right]");
+    int p[4];
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<int>(integer(v[static_cast<std::size_t>(i)], "\"padding\"[" + std::to_string(i) + "]", 0, 1 << 20));
+    return Padding::explicit_pads(p[0], p[1], p[2], p[3]);
+  }
+  /// {"word": w, "frac": f, "signed": s}; with `fracs`, "frac" may be a list.
+  Format format(const char* key, std::vector<int>* fracs = nullptr) const {
+    const JsonReader f(at(key), where_ + (where_.empty() ? "" : ": ") + "\"" + key + "\"", file_);
+    f.only({"word", "frac", "signed"});
+    const int word = f.integer("word", 1, 64);
+    const bool is_signed = f.has("signed") ? f.boolean("signed") : true;
+    const json& fr = f.at("frac");
+    int frac = 0;
+    if (fr.is_array()) {
+      if (!fracs) f.fail("\"frac\" must be an integer here (a list is allowed for weight formats only)");
+      if (fr.empty()) f.fail("\"frac\" is an empty list");
+      fracs->clear();
+      for (std::size_t i = 0; i < fr.size(); ++i)
+        fracs->push_back(static_cast<int>(f.integer(fr[i], "\"frac\"[" + std::to_string(i) + "]", -(1 << 16), 1 << 16)));
+      frac = (*fracs)[0];
+    } else {
+      frac = static_cast<int>(f.integer(fr, "\"frac\"", -(1 << 16), 1 << 16));
+      if (fracs) fracs->clear();
+    }
+    if (!Format::valid(word, frac)) f.fail("word " + std::to_string(word) + " with frac " + std::to_string(frac) + " is not a valid format");
+    if (fracs)
+      for (const int x : *fracs)
+        if (!Format::valid(word, x)) f.fail("word " + std::to_string(word) + " with frac " + std::to_string(x) + " is not a valid format");
+    return Format{word, frac, is_signed};
+  }
+  Round round(const char* key, Round dflt) const {
+    if (!has(key)) return dflt;
+    const std::string s = str(key);
+    const auto r = parse_round(s);
+    if (!r) fail("unknown rounding mode \"" + s + "\" (e.g. NearestEven, Floor, Stochastic, AC_RND_CONV)");
+    return *r;
+  }
+  Overflow overflow(const char* key, Overflow dflt) const {
+    if (!has(key)) return dflt;
+    const std::string s = str(key);
+    const auto o = parse_overflow(s);
+    if (!o) fail("unknown overflow mode \"" + s + "\" (e.g. Saturate, Wrap, AC_SAT)");
+    return *o;
+  }
+  /// A float32/float64 .npy named by `key`, relative to the JSON file's folder; finite values.
+  NDArray<float> weights(const char* key) const {
+    const std::filesystem::path p = file_.parent_path() / str(key);
+    try {
+      NpyReader r(p);
+      if (!dtype_is_float(r.dtype()))
+        fail("\"" + std::string(key) + "\" (" + p.string() + ") holds " + std::string(dtype_name(r.dtype())) +
+             "; weights must be float32 or float64");
+      NDArray<float> a = r.read<float>();
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (!std::isfinite(a.data[i]))
+          fail("\"" + std::string(key) + "\" (" + p.string() + ") element " + std::to_string(i) + " is " +
+               std::to_string(a.data[i]) + " (weights must be finite, and float64 values must fit float32)");
+      return a;
+    } catch (const file_error& e) {
+      if (std::string_view(e.what()).starts_with(file_.string() + ":")) throw;
+      fail(std::string("\"") + key + "\": " + e.what());
+    }
+  }
+  const std::string& where() const { return where_; }
+
+ private:
+  const json& j_;
+  std::string where_;
+  const std::filesystem::path& file_;
+};
+
+/// Placeholder formats of a float model's layers (never used to compute; large
+/// enough reductions stay within the exact-sum bound).
+inline Format placeholder_format() { return Format{8, 0, true}; }
+
+/// File name stem for a layer's tensors: the name with characters outside
+/// [A-Za-z0-9_.-] replaced by '_'.
+inline std::string file_stem(const std::string& name) {
+  std::string s = name;
+  for (char& c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+      c = '_';
+  return s;
+}
+
+inline json format_json(const Format& f) { return json{{"word", f.word}, {"frac", f.frac}, {"signed", f.is_signed}}; }
+
+}  // namespace detail
+
+/// Reads a model file: the JSON file itself, or a folder holding model.json.
+inline ModelFile load_model(const std::filesystem::path& json_or_dir, const LoadOptions& options = {}) {
+  using detail::json;
+  using detail::JsonReader;
+  std::filesystem::path file = json_or_dir;
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) file /= "model.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw file_error(file.string() + ": cannot open the file");
+  json root;
+  try {
+    root = json::parse(in);
+  } catch (const json::exception& e) {
+    throw file_error(file.string() + ": not valid JSON: " + e.what());
+  }
+  const JsonReader top(root, "", file);
+  top.only({"fixq_model", "input", "layers", "outputs", "seed", "comment"});
+  const int version = top.integer("fixq_model", 0, 1 << 20);
+  if (version != 1) top.fail("\"fixq_model\" is " + std::to_string(version) + "; this fixq reads version 1");
+  const std::optional<std::uint64_t> model_seed =
+      options.seed ? options.seed : top.has("seed") ? std::optional(top.seed("seed")) : std::nullopt;
+
+  // The input.
+  const JsonReader inp(top.at("input"), "input", file);
+  inp.only({"shape", "format", "round", "overflow", "seed", "preprocess"});
+  Shape shape;
+  {
+    const json& s = inp.at("shape");
+    if (!s.is_array() || s.empty() || s.size() > 3) inp.fail("\"shape\" must be a list of 1 to 3 extents (batch axis excluded)");
+    for (std::size_t i = 0; i < s.size(); ++i) shape.push_back(inp.integer(s[i], "\"shape\"[" + std::to_string(i) + "]", 1, 1 << 24));
+  }
+  const bool quantized = inp.has("format");
+  QuantSpec in_spec{quantized ? inp.format("format") : detail::placeholder_format(), inp.round("round", Round::NearestEven),
+                    inp.overflow("overflow", Overflow::Saturate)};
+  if (inp.has("seed") && !options.seed) in_spec.seed = inp.seed("seed");
+  else if (model_seed && in_spec.round == Round::Stochastic) in_spec.seed = derive_seed(*model_seed, 0, 0);
+  if (in_spec.round == Round::Stochastic && !in_spec.seed)
+    inp.fail("Stochastic rounding needs a \"seed\" (here or at the model level)");
+  Preprocess pre;
+  if (inp.has("preprocess")) {
+    const JsonReader p(inp.at("preprocess"), "input: \"preprocess\"", file);
+    p.only({"scale", "offset"});
+    if (p.has("scale")) pre.scale = p.number("scale");
+    if (p.has("offset")) pre.offset = p.number("offset");
+  }
+
+  // The layers: names, inputs, then a topological order (file order where free).
+  const json& layers = top.at("layers");
+  if (!layers.is_array() || layers.empty()) top.fail("\"layers\" must be a non-empty list");
+  const std::size_t n = layers.size();
+  std::vector<std::string> names(n);
+  std::vector<std::vector<std::string>> inputs(n);
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < n; ++i) {
+    const JsonReader l(layers[i], "layer " + std::to_string(i), file);
+    names[i] = l.str("name");
+    if (names[i].empty() || names[i] == "input") l.fail("the name \"" + names[i] + "\" is empty or reserved");
+    if (!index.emplace(names[i], i).second) l.fail("the name \"" + names[i] + "\" is used twice");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const JsonReader l(layers[i], "layer '" + names[i] + "'", file);
+    if (l.has("inputs")) {
+      const json& v = l.at("inputs");
+      if (!v.is_array() || v.empty()) l.fail("\"inputs\" must be a non-empty list of layer names");
+      for (const json& e : v) {
+        if (!e.is_string()) l.fail("\"inputs\" must be a list of layer names");
+        const std::string s = e.get<std::string>();
+        if (s != "input" && !index.count(s)) l.fail("takes \"" + s + "\", which is neither a layer nor \"input\"");
+        inputs[i].push_back(s);
+      }
+    } else {
+      inputs[i].push_back(i == 0 ? "input" : names[i - 1]);
+    }
+  }
+  std::vector<std::size_t> order;
+  {
+    std::vector<int> state(n, 0);  // 0 new, 1 on the path, 2 done
+    std::vector<std::string> path;
+    std::function<void(std::size_t)> visit = [&](std::size_t i) {
+      if (state[i] == 2) return;
+      path.push_back(names[i]);
+      if (state[i] == 1) {
+        std::string cycle;
+        for (auto it = std::find(path.begin(), path.end(), names[i]); it != path.end(); ++it)
+          cycle += (cycle.empty() ? "'" : " -> '") + *it + "'";
+        top.fail("the layers' inputs form a cycle: " + cycle);
+      }
+      state[i] = 1;
+      for (const std::string& s : inputs[i])
+        if (s != "input") visit(index.at(s));
+      state[i] = 2;
+      path.pop_back();
+      order.push_back(i);
+    };
+    for (std::size_t i = 0; i < n; ++i) visit(i);
+  }
+
+  Model model(shape, in_spec);
+  std::map<std::string, Format> out_format{{"input", in_spec.format}};
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    const std::size_t i = order[pos];
+    const std::string where = "layer '" + names[i] + "'";
+    const JsonReader l(layers[i], where, file);
+    const std::string type = l.str("type");
+    const Format in_format = out_format.at(inputs[i][0]);
+    // A layer's own seed, else (for Stochastic layers) one derived from the model's.
+    const std::optional<std::uint64_t> own_seed = l.has("seed") && !options.seed ? std::optional(l.seed("seed")) : std::nullopt;
+    const auto seed_for = [&](Round r) -> std::optional<std::uint64_t> {
+      if (own_seed || r != Round::Stochastic || !model_seed) return own_seed;
+      return derive_seed(*model_seed, 0, i + 1);
+    };
+    const auto output = [&] {
+      const Round r = l.round("round", Round::NearestEven);
+      QuantSpec s{quantized ? l.format("output_format") : detail::placeholder_format(), r,
+                  l.overflow("overflow", Overflow::Saturate), seed_for(r)};
+      if (!quantized && l.has("output_format")) l.fail("has \"output_format\" but the model input has no \"format\" (a model has formats everywhere or nowhere)");
+      if (s.round == Round::Stochastic && !s.seed) l.fail("Stochastic rounding needs a \"seed\" (in the layer or the model)");
+      return s;
+    };
+    const auto linear = [&] {
+      LinearFormats f{in_format, detail::placeholder_format(), {}, {}, output(), l.round("weight_round", Round::NearestEven)};
+      if (quantized) {
+        f.weight = l.format("weight_format", &f.weight_frac);
+        if (l.has("bias_format")) f.bias = l.format("bias_format");
+      } else if (l.has("weight_format") || l.has("bias_format")) {
+        l.fail("has weight or bias formats but the model input has no \"format\"");
+      }
+      return f;
+    };
+    const auto bias = [&] { return l.has("bias") ? l.weights("bias") : NDArray<float>{}; };
+    static constexpr std::string_view common[] = {"name", "type", "inputs", "comment"};
+    const auto keys = [&](std::initializer_list<std::string_view> extra) {
+      std::vector<std::string_view> all(std::begin(common), std::end(common));
+      all.insert(all.end(), extra.begin(), extra.end());
+      for (const auto& [key, value] : layers[i].items())
+        if (std::find(all.begin(), all.end(), key) == all.end()) {
+          std::string list;
+          for (const std::string_view a : all) list += (list.empty() ? "" : ", ") + std::string(a);
+          l.fail("unknown key \"" + key + "\" for a " + type + " layer (allowed: " + list + ")");
+        }
+    };
+    std::unique_ptr<Layer> layer;
+    try {
+      if (type == "Dense") {
+        keys({"weights", "bias", "weight_format", "bias_format", "output_format", "round", "overflow", "seed", "weight_round"});
+        layer = std::make_unique<Dense>(names[i], l.weights("weights"), bias(), linear());
+      } else if (type == "Conv2D") {
+        keys({"weights", "bias", "strides", "padding", "dilation", "groups", "weight_format", "bias_format", "output_format",
+              "round", "overflow", "seed", "weight_round"});
+        Window2D w;
+        w.strides = l.pair("strides", {1, 1}, 1);
+        w.dilation = l.pair("dilation", {1, 1}, 1);
+        w.padding = l.padding();
+        const int groups = l.has("groups") ? l.integer("groups", 1, 1 << 20) : 1;
+        layer = std::make_unique<Conv2D>(names[i], l.weights("weights"), bias(), w, groups, linear());
+      } else if (type == "BatchNorm") {
+        keys({"gamma", "beta", "mean", "var", "eps", "weight_format", "bias_format", "output_format", "round", "overflow",
+              "seed", "weight_round"});
+        BatchNormParams p;
+        p.gamma = l.weights("gamma").data;
+        p.beta = l.weights("beta").data;
+        p.mean = l.weights("mean").data;
+        p.var = l.weights("var").data;
+        if (l.has("eps")) p.eps = static_cast<float>(l.number("eps"));
+        layer = std::make_unique<BatchNorm>(names[i], std::move(p), linear());
+      } else if (type == "MaxPool2D") {
+        keys({"pool", "strides", "padding"});
+        const auto pool = l.pair("pool", {0, 0}, 1);
+        if (!l.has("pool")) l.at("pool");
+        layer = std::make_unique<MaxPool2D>(names[i], pool, l.pair("strides", pool, 1), l.padding());
+      } else if (type == "AvgPool2D") {
+        keys({"pool", "strides", "padding", "output_format", "round", "overflow", "seed"});
+        if (!l.has("pool")) l.at("pool");
+        const auto pool = l.pair("pool", {0, 0}, 1);
+        layer = std::make_unique<AvgPool2D>(names[i], pool, output(), l.pair("strides", pool, 1), l.padding());
+      } else if (type == "GlobalAvgPool2D") {
+        keys({"output_format", "round", "overflow", "seed"});
+        layer = std::make_unique<GlobalAvgPool2D>(names[i], output());
+      } else if (type == "ReLU") {
+        keys({"cap"});
+        layer = l.has("cap") ? std::make_unique<ReLU>(names[i], l.number("cap")) : std::make_unique<ReLU>(names[i]);
+      } else if (type == "ReLU6") {
+        keys({});
+        layer = std::make_unique<ReLU>(names[i], 6.0);
+      } else if (type == "Flatten") {
+        keys({});
+        layer = std::make_unique<Flatten>(names[i]);
+      } else if (type == "Add") {
+        keys({"output_format", "round", "overflow", "seed"});
+        layer = std::make_unique<Add>(names[i], output());
+      } else if (type == "Concat") {
+        keys({"output_format", "round", "overflow", "seed"});
+        layer = std::make_unique<Concat>(names[i], output());
+      } else {
+        l.fail("unknown layer type \"" + type +
+               "\" (known: Dense, Conv2D, BatchNorm, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, ReLU6, Flatten, Add, Concat)");
+      }
+      model.add_layer(std::move(layer), inputs[i]);
+    } catch (const layer_error& e) {
+      l.fail(e.what());
+    } catch (const std::invalid_argument& e) {
+      l.fail(e.what());
+    }
+    out_format.emplace(names[i], model.layer(pos).output_format());
+  }
+
+  std::vector<std::string> outs;
+  if (top.has("outputs")) {
+    const json& v = top.at("outputs");
+    if (!v.is_array() || v.empty()) top.fail("\"outputs\" must be a non-empty list of layer names");
+    for (const json& e : v) {
+      if (!e.is_string() || !index.count(e.get<std::string>())) top.fail("\"outputs\" names " + e.dump() + ", which is not a layer");
+      outs.push_back(e.get<std::string>());
+    }
+  } else {
+    outs.push_back(names.back());
+  }
+  model.set_outputs(outs);
+  return ModelFile{std::move(model), quantized, pre, file};
+}
+
+/// Writes `model` as dir/model.json plus one .npy file per weight tensor (float32),
+/// creating dir. Throws file_error when a file cannot be written, and
+/// std::invalid_argument for a layer type the format does not have.
+inline void save_model(const Model& model, const std::filesystem::path& dir, const SaveOptions& opt = {}) {
+  using detail::json;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw file_error(dir.string() + ": cannot create the folder: " + ec.message());
+  const auto spec_json = [&](json& j, const QuantSpec& s, const char* format_key) {
+    if (opt.quantized) j[format_key] = detail::format_json(s.format);
+    j["round"] = std::string(to_string(s.round));
+    j["overflow"] = std::string(to_string(s.overflow));
+    if (s.seed) j["seed"] = *s.seed;
+  };
+  const auto tensor = [&](const std::string& layer, const std::string& what, const NDArray<float>& a) {
+    const std::string f = detail::file_stem(layer) + "_" + what + ".npy";
+    write_npy(dir / f, a);
+    return f;
+  };
+  const auto vec = [](const std::vector<float>& v) { return NDArray<float>(Shape{static_cast<std::int64_t>(v.size())}, v); };
+  const auto linear_json = [&](json& j, const LinearFormats& f) {
+    if (opt.quantized) {
+      json w = detail::format_json(f.weight);
+      if (!f.weight_frac.empty()) w["frac"] = f.weight_frac;
+      j["weight_format"] = w;
+      if (f.bias) j["bias_format"] = detail::format_json(*f.bias);
+    }
+    spec_json(j, f.output, "output_format");
+    if (f.weight_round != Round::NearestEven) j["weight_round"] = std::string(to_string(f.weight_round));
+  };
+
+  json root{{"fixq_model", 1}};
+  json input{{"shape", model.input_shape()}};
+  spec_json(input, model.input_spec(), "format");
+  if (!opt.preprocess.identity()) input["preprocess"] = json{{"scale", opt.preprocess.scale}, {"offset", opt.preprocess.offset}};
+  root["input"] = input;
+  json layers = json::array();
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const Layer& l = model.layer(i);
+    json j{{"name", l.name()}, {"type", l.type()}};
+    const auto& from = model.layer_inputs(i);
+    const bool previous = from.size() == 1 && from[0] == static_cast<int>(i) - 1;
+    if (!previous) {
+      json names = json::array();
+      for (const int k : from) names.push_back(k < 0 ? std::string("input") : model.layer(static_cast<std::size_t>(k)).name());
+      j["inputs"] = names;
+    }
+    const auto window_json = [&](const Window2D& w, bool with_dilation) {
+      j["strides"] = w.strides;
+      if (with_dilation) j["dilation"] = w.dilation;
+      const Padding& p = w.padding;
+      if (p.kind == Padding::Kind::Valid) j["padding"] = "valid";
+      else if (p.kind == Padding::Kind::Same) j["padding"] = "same";
+      else j["padding"] = std::array<int, 4>{p.top, p.bottom, p.left, p.right};
+    };
+    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
+      j["weights"] = tensor(l.name(), "w", d->weights());
+      if (d->bias().size()) j["bias"] = tensor(l.name(), "b", d->bias());
+      linear_json(j, d->formats());
+    } else if (const auto* c = dynamic_cast<const Conv2D*>(&l)) {
+      j["weights"] = tensor(l.name(), "w", c->weights());
+      if (c->bias().size()) j["bias"] = tensor(l.name(), "b", c->bias());
+      window_json(c->window(), true);
+      j["groups"] = c->groups();
+      linear_json(j, c->formats());
+    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
+      j["gamma"] = tensor(l.name(), "gamma", vec(bn->params().gamma));
+      j["beta"] = tensor(l.name(), "beta", vec(bn->params().beta));
+      j["mean"] = tensor(l.name(), "mean", vec(bn->params().mean));
+      j["var"] = tensor(l.name(), "var", vec(bn->params().var));
+      j["eps"] = bn->params().eps;
+      linear_json(j, bn->formats());
+    } else if (const auto* gp = dynamic_cast<const GlobalAvgPool2D*>(&l)) {
+      spec_json(j, gp->output_spec(), "output_format");
+    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
+      j["pool"] = ap->window().size;
+      window_json(ap->window(), false);
+      spec_json(j, ap->output_spec(), "output_format");
+    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
+      j["pool"] = mp->window().size;
+      window_json(mp->window(), false);
+    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
+      j["type"] = "ReLU";
+      if (!std::isinf(r->cap())) j["cap"] = r->cap();
+    } else if (const auto* a = dynamic_cast<const Add*>(&l)) {
+      spec_json(j, a->output_spec(), "output_format");
+    } else if (const auto* ct = dynamic_cast<const Concat*>(&l)) {
+      spec_json(j, ct->output_spec(), "output_format");
+    } else if (!dynamic_cast<const Flatten*>(&l)) {
+      throw std::invalid_argument("fixq::save_model: layer '" + l.name() + "' of type " + l.type() + " has no model-file form");
+    }
+    layers.push_back(std::move(j));
+  }
+  root["layers"] = layers;
+  root["outputs"] = model.outputs();
+  const std::filesystem::path file = dir / "model.json";
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << root.dump(2) << '\n';
+  out.close();
+  if (!out) throw file_error(file.string() + ": write error");
+}
+
+}  // namespace fixq
+
+#endif  // FIXQ_IO_MODEL_FILE_HPP

@@ -1,0 +1,419 @@
+// fixq/io/npy.hpp - NumPy .npy files: read and write, whole or in batches of rows.
+//
+//   fixq::NDArray<float> w = fixq::read_npy<float>("conv1_w.npy");
+//   fixq::write_npy("codes.npy", codes);                        // NDArray<std::int8_t>, ...
+//   fixq::NpyReader r("big.npy");                               // header only
+//   auto rows = r.read_rows<float>(1000, 256);                  // rows 1000..1255
+//
+// Supported: format versions 1.0, 2.0 and 3.0; C (row-major) order; little-endian
+// (or single-byte) int8..int64, uint8..uint64, float32 and float64. Anything else
+// (Fortran order, big-endian, bool, complex, structured or object arrays), a bad
+// magic string, a malformed header, a size that disagrees with the shape, a
+// truncated or overlong file gives fixq::file_error naming the file and the problem.
+// Values are converted to the type asked for: integers to floating point exactly
+// where the type can hold them, floating point never to integers, integers to
+// integers only when every value fits (else the first that does not is named).
+#ifndef FIXQ_IO_NPY_HPP
+#define FIXQ_IO_NPY_HPP
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fixq/layers/ndarray.hpp>
+
+namespace fixq {
+
+/// A file that cannot be read or written, or whose content is malformed; the
+/// message names the file and the problem.
+class file_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The element types of .npy files fixq reads and writes.
+enum class DType : unsigned char { Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64 };
+
+constexpr std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::Int8: case DType::UInt8: return 1;
+    case DType::Int16: case DType::UInt16: return 2;
+    case DType::Int32: case DType::UInt32: case DType::Float32: return 4;
+    default: return 8;
+  }
+}
+constexpr bool dtype_is_float(DType t) { return t == DType::Float32 || t == DType::Float64; }
+
+/// NumPy's name: "int8", ..., "float64".
+constexpr std::string_view dtype_name(DType t) {
+  constexpr std::string_view names[] = {"int8",   "int16",  "int32",  "int64",   "uint8",
+                                        "uint16", "uint32", "uint64", "float32", "float64"};
+  return names[static_cast<int>(t)];
+}
+
+template <class T>
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, std::int8_t>) return DType::Int8;
+  else if constexpr (std::is_same_v<T, std::int16_t>) return DType::Int16;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return DType::Int32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return DType::Int64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return DType::UInt8;
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return DType::UInt16;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return DType::UInt32;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return DType::UInt64;
+  else if constexpr (std::is_same_v<T, float>) return DType::Float32;
+  else {
+    static_assert(std::is_same_v<T, double>, "fixq npy: the element type must be a fixed-width integer, float or double");
+    return DType::Float64;
+  }
+}
+
+namespace detail {
+
+static_assert(std::endian::native == std::endian::little, "fixq's .npy code assumes a little-endian host");
+
+/// The parsed header of a .npy file.
+struct NpyHeader {
+  DType dtype = DType::Float32;
+  Shape shape;
+  std::size_t data_offset = 0;  ///< bytes before the data
+};
+
+/// Parses the header dictionary, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }.
+/// `fail` throws with the problem.
+template <class Fail>
+inline void parse_npy_dict(std::string_view h, NpyHeader& out, Fail&& fail) {
+  std::size_t i = 0;
+  const auto skip = [&] {
+    while (i < h.size() && (h[i] == ' ' || h[i] == '\t' || h[i] == '\n' || h[i] == '\r')) ++i;
+  };
+  const auto expect = [&](char c) {
+    skip();
+    if (i >= h.size() || h[i] != c) fail(std::string("malformed header: expected '") + c + "' at byte " + std::to_string(i));
+    ++i;
+  };
+  const auto quoted = [&] {
+    skip();
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) fail("malformed header: expected a quoted string at byte " + std::to_string(i));
+    const char q = h[i++];
+    const std::size_t start = i;
+    while (i < h.size() && h[i] != q) ++i;
+    if (i >= h.size()) fail("malformed header: unterminated string");
+    return std::string(h.substr(start, i++ - start));
+  };
+  bool have_descr = false, have_order = false, have_shape = false;
+  expect('{');
+  for (;;) {
+    skip();
+    if (i < h.size() && h[i] == '}') { ++i; break; }
+    const std::string key = quoted();
+    expect(':');
+    skip();
+    if (key == "descr") {
+      const std::string d = quoted();
+      static constexpr std::pair<std::string_view, DType> known[] = {
+          {"i1", DType::Int8},   {"i2", DType::Int16},  {"i4", DType::Int32},  {"i8", DType::Int64},
+          {"u1", DType::UInt8},  {"u2", DType::UInt16}, {"u4", DType::UInt32}, {"u8", DType::UInt64},
+          {"f4", DType::Float32}, {"f8", DType::Float64}};
+      bool found = false;
+      if (d.size() == 3 && (d[0] == '<' || d[0] == '|' || (d[0] == '=' ))) {
+        for (const auto& [code, t] : known)
+          if (std::string_view(d).substr(1) == code && (d[0] != '|' || dtype_size(t) == 1)) {
+            out.dtype = t;
+            found = true;
+          }
+      }
+      if (!found)
+        fail("unsupported dtype '" + d + "' (fixq reads little-endian int8..int64, uint8..uint64, float32, float64)");
+      have_descr = true;
+    } else if (key == "fortran_order") {
+      if (h.substr(i, 5) == "False") { i += 5; }
+      else if (h.substr(i, 4) == "True") fail("Fortran-order arrays are not supported (save with C order: np.ascontiguousarray)");
+      else fail("malformed header: fortran_order is neither True nor False");
+      have_order = true;
+    } else if (key == "shape") {
+      expect('(');
+      out.shape.clear();
+      for (;;) {
+        skip();
+        if (i < h.size() && h[i] == ')') { ++i; break; }
+        std::int64_t v = 0;
+        const std::size_t start = i;
+        while (i < h.size() && h[i] >= '0' && h[i] <= '9') {
+          if (v > (std::numeric_limits<std::int64_t>::max() - 9) / 10) fail("malformed header: an extent is too large");
+          v = v * 10 + (h[i++] - '0');
+        }
+        if (i == start) fail("malformed header: expected an extent in the shape at byte " + std::to_string(i));
+        if (i < h.size() && h[i] == 'L') ++i;  // Python 2 longs
+        out.shape.push_back(v);
+        skip();
+        if (i < h.size() && h[i] == ',') ++i;
+        else if (i < h.size() && h[i] == ')') { ++i; break; }
+        else fail("malformed header: expected ',' or ')' in the shape");
+      }
+      have_shape = true;
+    } else {
+      fail("malformed header: unexpected key '" + key + "'");
+    }
+    skip();
+    if (i < h.size() && h[i] == ',') ++i;
+  }
+  if (!have_descr || !have_order || !have_shape) fail("malformed header: 'descr', 'fortran_order' or 'shape' is missing");
+}
+
+/// Parses the bytes before the data (at least the first 10, up to the header's end).
+template <class Fail>
+inline NpyHeader parse_npy_header(std::span<const char> bytes, Fail&& fail) {
+  static constexpr char magic[] = "\x93NUMPY";
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0) fail("not a .npy file (bad magic string)");
+  const auto major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3) fail("unsupported .npy format version " + std::to_string(major));
+  const auto b = [&](std::size_t k) { return static_cast<std::size_t>(static_cast<unsigned char>(bytes[k])); };
+  std::size_t len, start;
+  if (major == 1) {
+    len = b(8) | b(9) << 8;
+    start = 10;
+  } else {
+    if (bytes.size() < 12) fail("truncated header");
+    len = b(8) | b(9) << 8 | b(10) << 16 | b(11) << 24;
+    start = 12;
+  }
+  if (bytes.size() < start + len) fail("truncated header (" + std::to_string(len) + " bytes announced)");
+  NpyHeader h;
+  parse_npy_dict(std::string_view(bytes.data() + start, len), h, fail);
+  h.data_offset = start + len;
+  return h;
+}
+
+/// Number of elements of a shape, or fail when it overflows.
+template <class Fail>
+inline std::size_t checked_elements(const Shape& s, std::size_t item, Fail&& fail) {
+  std::size_t n = 1;
+  for (const std::int64_t e : s) {
+    const auto u = static_cast<std::size_t>(e);
+    if (u != 0 && n > std::numeric_limits<std::size_t>::max() / u / item) fail("the shape " + shape_text(s) + " is too large");
+    n *= u;
+  }
+  return n;
+}
+
+/// Converts n elements of type `from` at `src` to T; fail names a value that does not fit.
+template <class T, class Fail>
+inline void convert_npy(DType from, const char* src, std::size_t n, T* dst, Fail&& fail) {
+  const auto each = [&]<class S>(S) {
+    for (std::size_t i = 0; i < n; ++i) {
+      S v;
+      std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+      if constexpr (std::is_floating_point_v<T>) {
+        dst[i] = static_cast<T>(v);
+      } else if constexpr (std::is_floating_point_v<S>) {
+        fail(std::string("holds ") + std::string(dtype_name(dtype_of<S>())) + " values where integer codes are expected");
+      } else {
+        if (!std::in_range<T>(v))
+          fail("element " + std::to_string(i) + " = " + std::to_string(v) + " does not fit " +
+               std::string(dtype_name(dtype_of<T>())));
+        dst[i] = static_cast<T>(v);
+      }
+    }
+  };
+  switch (from) {
+    case DType::Int8: each(std::int8_t{}); break;
+    case DType::Int16: each(std::int16_t{}); break;
+    case DType::Int32: each(std::int32_t{}); break;
+    case DType::Int64: each(std::int64_t{}); break;
+    case DType::UInt8: each(std::uint8_t{}); break;
+    case DType::UInt16: each(std::uint16_t{}); break;
+    case DType::UInt32: each(std::uint32_t{}); break;
+    case DType::UInt64: each(std::uint64_t{}); break;
+    case DType::Float32: each(float{}); break;
+    case DType::Float64: each(double{}); break;
+  }
+}
+
+/// The header bytes (version 1.0, padded so that the data starts at a multiple of 64).
+inline std::string npy_header_bytes(DType t, const Shape& shape) {
+  static constexpr std::string_view descr[] = {"|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f4", "<f8"};
+  std::string dict = "{'descr': '" + std::string(descr[static_cast<int>(t)]) + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
+  dict += "), }";
+  const std::size_t total = 10 + dict.size() + 1;
+  const std::size_t pad = (64 - total % 64) % 64;
+  dict.append(pad, ' ');
+  dict += '\n';
+  if (dict.size() > 65535) throw std::invalid_argument("fixq: .npy header too long for shape " + shape_text(shape));
+  std::string h("\x93NUMPY\x01\x00", 8);
+  h += static_cast<char>(dict.size() & 0xff);
+  h += static_cast<char>(dict.size() >> 8);
+  return h + dict;
+}
+
+}  // namespace detail
+
+/// Reads a .npy file's header on construction, then its data whole or by rows
+/// (along the first axis), so that files larger than memory can be processed in
+/// batches.
+class NpyReader {
+ public:
+  explicit NpyReader(std::filesystem::path path) : path_(std::move(path)) {
+    in_.open(path_, std::ios::binary);
+    if (!in_) fail("cannot open the file");
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path_, ec);
+    if (ec) fail("cannot read the file size: " + ec.message());
+    std::vector<char> head(static_cast<std::size_t>(std::min<std::uintmax_t>(size, 12)));
+    in_.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::size_t need = 10;
+    if (head.size() >= 10) {
+      const auto b = [&](std::size_t k) { return static_cast<std::size_t>(static_cast<unsigned char>(head[k])); };
+      need = head[6] == 1 ? 10 + (b(8) | b(9) << 8)
+                          : (head.size() >= 12 ? 12 + (b(8) | b(9) << 8 | b(10) << 16 | b(11) << 24) : 12);
+    }
+    std::vector<char> bytes(static_cast<std::size_t>(std::min<std::uintmax_t>(size, need)));
+    in_.seekg(0);
+    in_.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!in_) fail("read error in the header");
+    header_ = detail::parse_npy_header(std::span<const char>(bytes), [&](const std::string& w) { fail(w); });
+    elements_ = detail::checked_elements(header_.shape, dtype_size(header_.dtype), [&](const std::string& w) { fail(w); });
+    const std::uintmax_t want = header_.data_offset + elements_ * dtype_size(header_.dtype);
+    if (size < want)
+      fail("truncated: " + std::to_string(size) + " bytes, the header announces " + std::to_string(want) + " (shape " +
+           shape_text(header_.shape) + ", " + std::string(dtype_name(header_.dtype)) + ")");
+    if (size > want)
+      fail(std::to_string(size - want) + " bytes after the data of shape " + shape_text(header_.shape));
+  }
+
+  const std::filesystem::path& path() const { return path_; }
+  DType dtype() const { return header_.dtype; }
+  const Shape& shape() const { return header_.shape; }
+  std::size_t size() const { return elements_; }
+  /// Extent of the first axis (1 for a 0-d array).
+  std::int64_t rows() const { return header_.shape.empty() ? 1 : header_.shape[0]; }
+
+  /// The whole array as T.
+  template <class T>
+  NDArray<T> read() {
+    NDArray<T> a;
+    a.shape = header_.shape;
+    a.data.resize(elements_);
+    read_into(0, elements_, a.data.data());
+    return a;
+  }
+  /// `count` rows from row `first` (clamped to the end) as T, shape (count, ...).
+  template <class T>
+  NDArray<T> read_rows(std::int64_t first, std::int64_t count) {
+    if (header_.shape.empty()) fail("a 0-d array has no rows");
+    count = std::max<std::int64_t>(0, std::min(count, rows() - first));
+    const std::size_t per_row = rows() == 0 ? 0 : elements_ / static_cast<std::size_t>(rows());
+    NDArray<T> a;
+    a.shape = header_.shape;
+    a.shape[0] = count;
+    a.data.resize(per_row * static_cast<std::size_t>(count));
+    read_into(per_row * static_cast<std::size_t>(first), a.data.size(), a.data.data());
+    return a;
+  }
+
+  [[noreturn]] void fail(const std::string& what) const { throw file_error(path_.string() + ": " + what); }
+
+ private:
+  template <class T>
+  void read_into(std::size_t first, std::size_t n, T* dst) {
+    const std::size_t item = dtype_size(header_.dtype);
+    std::vector<char> buf(n * item);
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(header_.data_offset + first * item));
+    in_.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (!in_) fail("read error in the data");
+    detail::convert_npy(header_.dtype, buf.data(), n, dst, [&](const std::string& w) { fail(w); });
+  }
+
+  std::filesystem::path path_;
+  std::ifstream in_;
+  detail::NpyHeader header_;
+  std::size_t elements_ = 0;
+};
+
+/// The whole file as T (see the top of this file for the conversions).
+template <class T>
+NDArray<T> read_npy(const std::filesystem::path& path) {
+  return NpyReader(path).read<T>();
+}
+
+/// Parses a .npy file held in memory; `name` is used in error messages.
+template <class T>
+NDArray<T> parse_npy(std::span<const char> bytes, const std::string& name) {
+  const auto fail = [&](const std::string& w) -> void { throw file_error(name + ": " + w); };
+  const detail::NpyHeader h = detail::parse_npy_header(bytes, fail);
+  const std::size_t n = detail::checked_elements(h.shape, dtype_size(h.dtype), fail);
+  const std::size_t want = h.data_offset + n * dtype_size(h.dtype);
+  if (bytes.size() < want) fail("truncated: " + std::to_string(bytes.size()) + " bytes, the header announces " + std::to_string(want));
+  if (bytes.size() > want) fail(std::to_string(bytes.size() - want) + " bytes after the data");
+  NDArray<T> a;
+  a.shape = h.shape;
+  a.data.resize(n);
+  detail::convert_npy(h.dtype, bytes.data() + h.data_offset, n, a.data.data(), fail);
+  return a;
+}
+
+/// Writes rows of a .npy file whose shape is known up front: the header first,
+/// then append() batches; close() (or the destructor) checks that exactly the
+/// announced number of elements was written.
+template <class T>
+class NpyWriter {
+ public:
+  NpyWriter(std::filesystem::path path, Shape shape) : path_(std::move(path)), shape_(std::move(shape)) {
+    expected_ = shape_size(shape_);
+    out_.open(path_, std::ios::binary | std::ios::trunc);
+    if (!out_) throw file_error(path_.string() + ": cannot open for writing");
+    const std::string h = detail::npy_header_bytes(dtype_of<T>(), shape_);
+    out_.write(h.data(), static_cast<std::streamsize>(h.size()));
+  }
+  NpyWriter(const NpyWriter&) = delete;
+  NpyWriter& operator=(const NpyWriter&) = delete;
+  ~NpyWriter() {
+    if (out_.is_open()) out_.close();
+  }
+  void append(std::span<const T> values) {
+    if (written_ + values.size() > expected_)
+      throw file_error(path_.string() + ": more elements written than the shape " + shape_text(shape_) + " holds");
+    out_.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size_bytes()));
+    written_ += values.size();
+  }
+  void close() {
+    out_.close();
+    if (!out_) throw file_error(path_.string() + ": write error");
+    if (written_ != expected_)
+      throw file_error(path_.string() + ": " + std::to_string(written_) + " elements written for shape " + shape_text(shape_));
+  }
+
+ private:
+  std::filesystem::path path_;
+  Shape shape_;
+  std::ofstream out_;
+  std::size_t expected_ = 0, written_ = 0;
+};
+
+/// Writes a whole array.
+template <class T>
+void write_npy(const std::filesystem::path& path, const NDArray<T>& a) {
+  NpyWriter<T> w(path, a.shape);
+  w.append(a.data);
+  w.close();
+}
+
+}  // namespace fixq
+
+#endif  // FIXQ_IO_NPY_HPP
