@@ -105,8 +105,11 @@ module fixq_requantize #(
   // below -max and above max, plus a spare bit for the rounding carry.
   localparam int W0 = ACC_W + LS > OUT_W ? ACC_W + LS : OUT_W;
   localparam int W = W0 + 3;
-  // Width of the clamped shift amounts.
+  // Widths of the clamped shift amounts (unsigned) and of the signed shift as
+  // compared with the bounds (one bit more than the port, so that -shift of its
+  // most negative value does not overflow).
   localparam int SW = $clog2((LS > RS ? LS : RS) + 1) + 1;
+  localparam int CW = SHIFT_W + 1 > SW ? SHIFT_W + 1 : SW;
 
   // Output range under the overflow mode, as W-bit signed values.
   localparam logic signed [W-1:0] ONE = 1;
@@ -116,19 +119,25 @@ module fixq_requantize #(
                                      : OVERFLOW == 1 ? -HI
                                      : -(ONE <<< (OUT_W - 1));
 
-  // Clamp the shift to the shifters' sizes (one extra bit so that -shift of the
-  // most negative port value does not overflow).
-  logic signed [SHIFT_W:0] s;
+  // Clamp the shift to the shifters' sizes.
+  localparam logic signed [CW-1:0] LS_C = CW'(LS);
+  localparam logic signed [CW-1:0] RS_C = CW'(RS);
+  logic signed [CW-1:0] s, ns;
   logic [SW-1:0] r_amt, l_amt;
-  assign s = shift;
-  assign r_amt = s > RS ? SW'(RS) : s > 0 ? SW'(s) : '0;
-  assign l_amt = -s > LS ? SW'(LS) : s < 0 ? SW'(-s) : '0;
+  assign s = CW'(shift);  // sign-extended
+  assign ns = -s;
+  assign r_amt = s > RS_C ? RS_C[SW-1:0] : s[CW-1] ? '0 : s[SW-1:0];
+  assign l_amt = ns > LS_C ? LS_C[SW-1:0] : s[CW-1] ? ns[SW-1:0] : '0;
 
   // Rounding right shift: n = floor(acc / 2^r), rem = the dropped bits.
   logic signed [W-1:0] a, n, v;
   logic [W-1:0] rem, half;
-  logic zero, tie, above, neg, odd, up;
-  assign a = acc;  // sign-extended
+  // (Each rounding mode uses only some of these facts.)
+  // verilator lint_off UNUSEDSIGNAL
+  logic zero, tie, above, neg, odd;
+  // verilator lint_on UNUSEDSIGNAL
+  logic up;
+  assign a = W'(acc);  // sign-extended
   assign n = a >>> r_amt;
   assign rem = $unsigned(a) & ~({W{1'b1}} << r_amt);
   assign half = {{(W - 1) {1'b0}}, 1'b1} << r_amt >> 1;  // 0 when r_amt = 0
