@@ -50,3 +50,9 @@ function(fixq_add_subdirectories)
     add_subdirectory("${dir}")
   endforeach()
 endfunction()
+
+# The kernels compiled once (FIXQ_SEPARATE_KERNELS) for the tool, the tests of the
+# layers, the model and io, and the examples: linking this defines the macro for them.
+add_library(fixq_dev_kernels STATIC "${PROJECT_SOURCE_DIR}/tools/fixq/instantiate_kernels.cpp")
+target_link_libraries(fixq_dev_kernels PUBLIC fixq::fixq fixq_dev_flags)
+target_compile_definitions(fixq_dev_kernels PUBLIC FIXQ_SEPARATE_KERNELS)

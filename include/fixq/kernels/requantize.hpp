@@ -157,4 +157,19 @@ void requantize_span(const Acc* acc, Out* out, std::size_t n, std::span<const in
 
 }  // namespace fixq
 
+// FIXQ_SEPARATE_KERNELS (kernels/instantiate.hpp) also covers the integer layers'
+// two requantize pairs (9 roundings x 5 overflow modes each): declared extern
+// here, defined in one translation unit by FIXQ_INSTANTIATE_REQUANTIZE().
+#define FIXQ_REQUANTIZE_PAIRS(X) X(std::int32_t, std::int32_t) X(std::int64_t, std::int32_t)
+#define FIXQ_DETAIL_REQUANTIZE_SIGNATURE(Acc, Out)                                                        \
+  void fixq::requantize_span<Acc, Out>(const Acc*, Out*, std::size_t, std::span<const int>, const fixq::QuantSpec&, \
+                                       std::uint64_t)
+#define FIXQ_DETAIL_INSTANTIATE_REQUANTIZE(Acc, Out) template FIXQ_DETAIL_REQUANTIZE_SIGNATURE(Acc, Out);
+#define FIXQ_INSTANTIATE_REQUANTIZE() FIXQ_REQUANTIZE_PAIRS(FIXQ_DETAIL_INSTANTIATE_REQUANTIZE) static_assert(true)
+#if defined(FIXQ_SEPARATE_KERNELS)
+#define FIXQ_DETAIL_EXTERN_REQUANTIZE(Acc, Out) extern template FIXQ_DETAIL_REQUANTIZE_SIGNATURE(Acc, Out);
+FIXQ_REQUANTIZE_PAIRS(FIXQ_DETAIL_EXTERN_REQUANTIZE)
+#undef FIXQ_DETAIL_EXTERN_REQUANTIZE
+#endif
+
 #endif  // FIXQ_KERNELS_REQUANTIZE_HPP
