@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -270,18 +271,14 @@ inline json format_json(const Format& f) { return json{{"word", f.word}, {"frac"
 
 }  // namespace detail
 
-/// Reads a model file: the JSON file itself, or a folder holding model.json.
-inline ModelFile load_model(const std::filesystem::path& json_or_dir, const LoadOptions& options = {}) {
+/// Builds a model from the text of a model file; weight files are read relative to
+/// file's folder, and file names the model in error messages.
+inline ModelFile parse_model(std::string_view text, const std::filesystem::path& file, const LoadOptions& options = {}) {
   using detail::json;
   using detail::JsonReader;
-  std::filesystem::path file = json_or_dir;
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) file /= "model.json";
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw file_error(file.string() + ": cannot open the file");
   json root;
   try {
-    root = json::parse(in);
+    root = json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
     throw file_error(file.string() + ": not valid JSON: " + e.what());
   }
@@ -299,7 +296,12 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
   {
     const json& s = inp.at("shape");
     if (!s.is_array() || s.empty() || s.size() > 3) inp.fail("\"shape\" must be a list of 1 to 3 extents (batch axis excluded)");
-    for (std::size_t i = 0; i < s.size(); ++i) shape.push_back(inp.integer(s[i], "\"shape\"[" + std::to_string(i) + "]", 1, 1 << 24));
+    std::int64_t elements = 1;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      shape.push_back(inp.integer(s[i], "\"shape\"[" + std::to_string(i) + "]", 1, 1 << 24));
+      elements *= shape.back();
+      if (elements > (std::int64_t{1} << 31)) inp.fail("\"shape\" has more than 2^31 elements per sample");
+    }
   }
   const bool quantized = inp.has("format");
   QuantSpec in_spec{quantized ? inp.format("format") : detail::placeholder_format(), inp.round("round", Round::NearestEven),
@@ -433,7 +435,8 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
         p.beta = l.weights("beta").data;
         p.mean = l.weights("mean").data;
         p.var = l.weights("var").data;
-        if (l.has("eps")) p.eps = static_cast<float>(l.number("eps"));
+        p.eps = static_cast<float>(l.number("eps"));  // required: Keras' and PyTorch's defaults differ
+        if (!(p.eps > 0)) l.fail("\"eps\" must be > 0");
         layer = std::make_unique<BatchNorm>(names[i], std::move(p), linear());
       } else if (type == "MaxPool2D") {
         keys({"pool", "strides", "padding"});
@@ -489,6 +492,18 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
   }
   model.set_outputs(outs);
   return ModelFile{std::move(model), quantized, pre, file};
+}
+
+/// Reads a model file: the JSON file itself, or a folder holding model.json.
+inline ModelFile load_model(const std::filesystem::path& json_or_dir, const LoadOptions& options = {}) {
+  std::filesystem::path file = json_or_dir;
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) file /= "model.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw file_error(file.string() + ": cannot open the file");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw file_error(file.string() + ": read error");
+  return parse_model(text, file, options);
 }
 
 /// Writes `model` as dir/model.json plus one .npy file per weight tensor (float32),
