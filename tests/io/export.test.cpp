@@ -246,3 +246,20 @@ TEST_CASE("export: manifest, weight order, golden vectors and the Dense arithmet
   CHECK(wrapped > 0);  // the test covers the wrap-around
   CHECK(dl["bias_format"] == json{{"word", 16}, {"frac", 8}, {"signed", true}});
 }
+
+TEST_CASE("export: unsigned bias codes keep their type", "[io][export]") {
+  fixq::Model m({3}, {.format = {8, 4}});
+  fixq::LinearFormats f{{8, 4}, {8, 6}, {}, fixq::Format{8, 4, false}, {.format = {8, 4}}};
+  m.add(fixq::Dense("fc", fixq::NDArray<float>({3, 2}, {0.5f, -0.25f, 1, 0, 0.125f, 1}),
+                    fixq::NDArray<float>({2}, {12.0f, 15.1875f}), f));
+  const fs::path d = fresh_dir("unsigned_bias");
+  fixq::write_export(m, fixq::NDArray<float>({1, 3}, {1, -1, 0.5f}), d, {.count = 1});
+  fixq::NpyReader b(d / "fc.bias.npy");
+  CHECK(b.dtype() == fixq::DType::UInt8);
+  CHECK(b.read<std::int64_t>().data == std::vector<std::int64_t>{192, 243});
+  CHECK(lines(d / "fc.bias.hex") == std::vector<std::string>{"c0", "f3"});
+  std::ifstream h(d / "fc.bias.h");
+  const std::string text((std::istreambuf_iterator<char>(h)), {});
+  CHECK(text.find("#define FC_BIAS_SIGNED 0") != std::string::npos);
+  CHECK(text.find("static const uint8_t fc_bias[2] = {\n  0xc0, 0xf3") != std::string::npos);
+}

@@ -286,6 +286,13 @@ TEST_CASE("model file: malformed files give clear errors", "[io][model_file]") {
     f.j["layers"][0]["output_format"]["word"] = 40;
     f.fails({"layer 'conv'", "words must be <= 24"});
     f.j["layers"][0]["output_format"]["word"] = 8;
+    f.j["input"]["format"]["word"] = 25;
+    f.fails({"input format UFixed<25,7> has more than 24 bits"});
+    f.j["input"]["format"]["word"] = 8;
+    f.j["layers"].push_back(json{{"name", "sum"}, {"type", "Add"}, {"inputs", {"fc", "fc"}},
+                                 {"output_format", {{"word", 30}, {"frac", 3}}}});
+    f.fails({"layer 'sum' (Add): its output format has 30 bits; activations have at most 24"});
+    f.j["layers"].erase(5);
     f.j["layers"][0]["output_format"]["frac"] = 1.5;
     f.fails({"layer 'conv'", "\"frac\" must be an integer"});
     f.j["layers"][0]["output_format"]["frac"] = {1, 2};

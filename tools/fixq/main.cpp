@@ -19,6 +19,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -253,6 +254,13 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
     std::error_code ec;
     fs::create_directories(a.all_dir, ec);
     if (ec) throw fixq::file_error(a.all_dir.string() + ": cannot create the folder: " + ec.message());
+    std::map<std::string, std::string> stems;  // two layers must not write one file
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const auto [at, fresh] = stems.emplace(fixq::detail::file_stem(m.layer(i).name()), m.layer(i).name());
+      if (!fresh)
+        throw usage_error("--all: layers '" + at->second + "' and '" + m.layer(i).name() + "' would both write " +
+                          (a.all_dir / (at->first + ".npy")).string());
+    }
     for (std::size_t i = 0; i < m.size(); ++i)
       all.push_back(std::make_unique<OutputFile>(a.all_dir / (fixq::detail::file_stem(m.layer(i).name()) + ".npy"),
                                                  with_batch(n, m.layer(i).output_shape()), a.codes,

@@ -8,6 +8,7 @@
 //   <layer>.weight  weight codes (Dense (in, out), Conv2D HWIO, BatchNorm (C,) scales)
 //   <layer>.bias    bias codes (out,) (BatchNorm: the shifts t)
 //   <layer>.output  the layer's output codes for those inputs (golden vectors)
+// (file names: the tensor's name with characters outside [A-Za-z0-9_.-] as '_')
 // Each tensor is written three ways (io/code_files.hpp): <name>.npy (the smallest
 // standard integer type holding the word), <name>.hex (one two's-complement code
 // per line, $readmemh) and <name>.h (a C99 / C++ header). Codes are never written as
@@ -21,9 +22,12 @@
 #define FIXQ_IO_EXPORT_HPP
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -70,14 +74,23 @@ inline json window_json(const Window2D& w, const WindowGeometry& g) {
               {"padding", {g.pad_top, bottom, g.pad_left, right}}};
 }
 
-/// Writes one tensor's three files and returns its manifest entry.
+/// The layout of an activation tensor (batch first).
+inline std::string layout_of(const Shape& s) {
+  if (s.size() == 4) return "NHWC";
+  if (s.size() == 2) return "(batch, features)";
+  return "row-major, batch first";
+}
+
+/// Writes one tensor's three files and returns its manifest entry. The files are
+/// named after the tensor with characters outside [A-Za-z0-9_.-] replaced by '_'.
 inline json export_tensor(const std::filesystem::path& dir, const std::string& name, const std::string& kind,
                           const std::string& layer, const Shape& shape, const std::string& layout,
                           const json& format, int word, bool is_signed, const std::vector<std::int64_t>& codes) {
   const CodeTensor t{name, shape, word, is_signed, codes};
-  write_code_npy(dir / (name + ".npy"), t);
-  write_code_hex(dir / (name + ".hex"), t);
-  write_code_header(dir / (name + ".h"), t, format);
+  const std::string file = detail::file_stem(name);
+  write_code_npy(dir / (file + ".npy"), t);
+  write_code_hex(dir / (file + ".hex"), t);
+  write_code_header(dir / (file + ".h"), t, format);
   return json{{"name", name},
               {"kind", kind},
               {"layer", layer},
@@ -85,7 +98,7 @@ inline json export_tensor(const std::filesystem::path& dir, const std::string& n
               {"layout", layout},
               {"format", format},
               {"dtype", std::string(dtype_name(code_dtype(word, is_signed)))},
-              {"files", {{"npy", name + ".npy"}, {"hex", name + ".hex"}, {"c", name + ".h"}}}};
+              {"files", {{"npy", file + ".npy"}, {"hex", file + ".hex"}, {"c", file + ".h"}}}};
 }
 
 }  // namespace detail
@@ -111,7 +124,7 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
   json tensors = json::array();
   const QuantSpec& in = model.input_spec();
   tensors.push_back(detail::export_tensor(dir, "input", "input", "", x.shape,
-                                          x.shape.size() == 4 ? "NHWC" : "(batch, features)", fmt(in.format),
+                                          detail::layout_of(x.shape), fmt(in.format),
                                           in.format.word, in.format.is_signed, as64(x.data)));
   json manifest{{"fixq_export", 1}, {"count", count}};
   json input{{"tensor", "input"}, {"shape", shape_of(model.input_shape())}, {"format", fmt(in.format)}};
@@ -120,10 +133,15 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
   manifest["outputs"] = model.outputs();
   const auto outputs = model.outputs();
 
+  std::map<std::string, std::string> stems;  // file stem -> layer: two layers must not share files
   json layers = json::array();
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& l = model.layer(i);
     const std::string& name = l.name();
+    const auto [at, fresh] = stems.emplace(detail::file_stem(name), name);
+    if (!fresh || at->first == "input")
+      throw std::invalid_argument("fixq::write_export: the files of layer '" + name + "' would be named like those of " +
+                                  (fresh ? std::string("the input") : "layer '" + at->second + "'") + " (" + at->first + ")");
     json j{{"name", name}, {"type", l.type()}};
     json from = json::array();
     json in_shapes = json::array(), in_formats = json::array();
@@ -164,7 +182,7 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
                                               wf[0].word, wf[0].is_signed, w));
       tensors.push_back(detail::export_tensor(dir, name + ".bias", "bias", name,
                                               Shape{static_cast<std::int64_t>(bf.size())}, "(out,)", j["bias_format"],
-                                              bf[0].word, true, core.bias_codes()));
+                                              bf[0].word, bf[0].is_signed, core.bias_codes()));
       files["weight"] = name + ".weight";
       files["bias"] = name + ".bias";
     };
@@ -195,7 +213,8 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
     } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
       j.update(detail::window_json(mp->window(), mp->geometry()));
     } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
-      j["cap_code"] = r->cap_code();
+      if (!std::isinf(r->cap())) j["cap"] = r->cap();
+      j["cap_code"] = r->cap_code();  // the largest output code (the format's largest without a cap)
     } else if (const auto* a = dynamic_cast<const Add*>(&l)) {
       j.update(detail::spec_json(a->output_spec()));
     } else if (const auto* ct = dynamic_cast<const Concat*>(&l)) {
@@ -204,7 +223,7 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
     const bool is_output = std::find(outputs.begin(), outputs.end(), name) != outputs.end();
     const Shape oshape = outs[i].shape;
     tensors.push_back(detail::export_tensor(dir, name + ".output", is_output ? "output" : "activation", name, oshape,
-                                            oshape.size() == 4 ? "NHWC" : "(batch, features)", fmt(l.output_format()),
+                                            detail::layout_of(oshape), fmt(l.output_format()),
                                             l.output_format().word, l.output_format().is_signed, as64(outs[i].data)));
     files["output"] = name + ".output";
     j["tensors"] = files;

@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -234,6 +233,8 @@ class JsonReader {
       if (!dtype_is_float(r.dtype()))
         fail("\"" + std::string(key) + "\" (" + p.string() + ") holds " + std::string(dtype_name(r.dtype())) +
              "; weights must be float32 or float64");
+      // (a layer without weights, e.g. without output channels, computes nothing)
+      if (r.size() == 0) fail("\"" + std::string(key) + "\" (" + p.string() + ") has shape " + shape_text(r.shape()) + ", no element");
       NDArray<float> a = r.read<float>();
       for (std::size_t i = 0; i < a.size(); ++i)
         if (!std::isfinite(a.data[i]))
@@ -256,16 +257,6 @@ class JsonReader {
 /// Placeholder formats of a float model's layers (never used to compute; large
 /// enough reductions stay within the exact-sum bound).
 inline Format placeholder_format() { return Format{8, 0, true}; }
-
-/// File name stem for a layer's tensors: the name with characters outside
-/// [A-Za-z0-9_.-] replaced by '_'.
-inline std::string file_stem(const std::string& name) {
-  std::string s = name;
-  for (char& c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-      c = '_';
-  return s;
-}
 
 inline json format_json(const Format& f) { return json{{"word", f.word}, {"frac", f.frac}, {"signed", f.is_signed}}; }
 
@@ -348,28 +339,46 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
   }
   std::vector<std::size_t> order;
   {
+    // Depth-first, each layer after its inputs; iterative, as a chain of layers
+    // listed before their inputs is as deep as it is long.
     std::vector<int> state(n, 0);  // 0 new, 1 on the path, 2 done
-    std::vector<std::string> path;
-    std::function<void(std::size_t)> visit = [&](std::size_t i) {
-      if (state[i] == 2) return;
-      path.push_back(names[i]);
-      if (state[i] == 1) {
-        std::string cycle;
-        for (auto it = std::find(path.begin(), path.end(), names[i]); it != path.end(); ++it)
-          cycle += (cycle.empty() ? "'" : " -> '") + *it + "'";
-        top.fail("the layers' inputs form a cycle: " + cycle);
+    std::vector<std::pair<std::size_t, std::size_t>> path;  // (layer, its next input to visit)
+    for (std::size_t root = 0; root < n; ++root) {
+      if (state[root] != 0) continue;
+      state[root] = 1;
+      path.emplace_back(root, 0);
+      while (!path.empty()) {
+        auto& [i, next] = path.back();
+        if (next == inputs[i].size()) {
+          state[i] = 2;
+          order.push_back(i);
+          path.pop_back();
+          continue;
+        }
+        const std::string& s = inputs[i][next++];
+        if (s == "input") continue;
+        const std::size_t j = index.at(s);
+        if (state[j] == 2) continue;
+        if (state[j] == 1) {
+          std::string cycle;
+          bool on = false;
+          for (const auto& step : path)
+            if ((on = on || step.first == j)) cycle += (cycle.empty() ? "'" : " -> '") + names[step.first] + "'";
+          top.fail("the layers' inputs form a cycle: " + cycle + " -> '" + names[j] + "'");
+        }
+        state[j] = 1;
+        path.emplace_back(j, 0);
       }
-      state[i] = 1;
-      for (const std::string& s : inputs[i])
-        if (s != "input") visit(index.at(s));
-      state[i] = 2;
-      path.pop_back();
-      order.push_back(i);
-    };
-    for (std::size_t i = 0; i < n; ++i) visit(i);
+    }
   }
 
-  Model model(shape, in_spec);
+  Model model = [&] {
+    try {
+      return Model(shape, in_spec);
+    } catch (const std::invalid_argument& e) {
+      inp.fail(e.what());
+    }
+  }();
   std::map<std::string, Format> out_format{{"input", in_spec.format}};
   for (std::size_t pos = 0; pos < n; ++pos) {
     const std::size_t i = order[pos];
@@ -472,11 +481,21 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
       }
       model.add_layer(std::move(layer), inputs[i]);
     } catch (const layer_error& e) {
-      l.fail(e.what());
+      // e names the layer already: "fixq: layer 'x' (Dense): ..."
+      std::string what = e.what();
+      if (what.starts_with("fixq: ")) what.erase(0, 6);
+      throw file_error(file.string() + ": " + what);
     } catch (const std::invalid_argument& e) {
       l.fail(e.what());
     }
     out_format.emplace(names[i], model.layer(pos).output_format());
+    // As for the input: the next layers' loops and buffers are sized by the output.
+    std::int64_t elements = 1;
+    for (const std::int64_t e : model.layer(pos).output_shape()) {
+      if (e > 0 && elements > (std::int64_t{1} << 31) / e)
+        l.fail("its output " + shape_text(model.layer(pos).output_shape()) + " has more than 2^31 elements per sample");
+      elements *= e;
+    }
   }
 
   std::vector<std::string> outs;
@@ -484,7 +503,9 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
     const json& v = top.at("outputs");
     if (!v.is_array() || v.empty()) top.fail("\"outputs\" must be a non-empty list of layer names");
     for (const json& e : v) {
-      if (!e.is_string() || !index.count(e.get<std::string>())) top.fail("\"outputs\" names " + e.dump() + ", which is not a layer");
+      // (only strings are printed: dumping a deeply nested value would recurse as deep)
+      if (!e.is_string()) top.fail(std::string("\"outputs\" holds ") + e.type_name() + " where layer names are expected");
+      if (!index.count(e.get<std::string>())) top.fail("\"outputs\" names " + e.dump() + ", which is not a layer");
       outs.push_back(e.get<std::string>());
     }
   } else {

@@ -85,6 +85,16 @@ namespace detail {
 
 static_assert(std::endian::native == std::endian::little, "fixq's .npy code assumes a little-endian host");
 
+/// A file name stem for a layer or tensor name: characters outside [A-Za-z0-9_.-]
+/// replaced by '_' (so that "block1/conv" names no folder).
+inline std::string file_stem(const std::string& name) {
+  std::string s = name;
+  for (char& c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+      c = '_';
+  return s;
+}
+
 /// The parsed header of a .npy file.
 struct NpyHeader {
   DType dtype = DType::Float32;

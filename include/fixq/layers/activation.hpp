@@ -29,7 +29,7 @@ class ReLU : public Layer {
       : Layer(std::move(name)), cap_(cap) {
     if (!(cap_ > 0)) fail("the cap must be > 0");
   }
-  std::string type() const override { return std::isinf(cap_) ? "ReLU" : "ReLU6"; }
+  std::string type() const override { return cap_ == 6.0 ? "ReLU6" : "ReLU"; }
   double cap() const { return cap_; }
   /// The cap's code in the bound input format.
   std::int64_t cap_code() const { return cap_code_; }

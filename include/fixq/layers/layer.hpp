@@ -52,6 +52,10 @@ class Layer {
   Layer(const Layer&) = default;
   Layer& operator=(const Layer&) = default;
 
+  /// The widest activation word (layer inputs and outputs, the model's input): the
+  /// sim path holds values as float32, whose 24-bit significand holds every code.
+  static constexpr int max_word = 24;
+
   const std::string& name() const { return name_; }
   virtual std::string type() const = 0;
   /// Number of inputs: 1, or 0 for "two or more".
@@ -64,9 +68,15 @@ class Layer {
         in_formats.size() != in_shapes.size())
       fail("takes " + (a > 0 ? std::to_string(a) : std::string("two or more")) + " inputs, got " +
            std::to_string(in_formats.size()));
+    for (const Format& f : in_formats)
+      if (f.word > max_word) fail("takes an input of " + std::to_string(f.word) + " bits; activations have at most " +
+                                  std::to_string(max_word) + " (the sim path holds them as float32)");
     in_formats_ = std::move(in_formats);
     in_shapes_ = std::move(in_shapes);
     on_bind();
+    if (output_format().word > max_word)
+      fail("its output format has " + std::to_string(output_format().word) + " bits; activations have at most " +
+           std::to_string(max_word) + " (the sim path holds them as float32)");
     bound_ = true;
   }
   bool bound() const { return bound_; }

@@ -64,6 +64,9 @@ class Model {
   /// input_shape excludes the batch axis.
   Model(Shape input_shape, QuantSpec input) : input_shape_(std::move(input_shape)), input_(std::move(input)) {
     input_.validate();
+    if (input_.format.word > Layer::max_word)
+      throw std::invalid_argument("fixq::Model: the input format " + input_.format.name() + " has more than " +
+                                  std::to_string(Layer::max_word) + " bits (the sim path holds values as float32)");
     shape_size(input_shape_);
   }
 
