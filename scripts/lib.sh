@@ -1,7 +1,11 @@
 # Shared by scripts/*.sh (sourced, not run).
 
 # The Debian packages a build needs.
-FIXQ_PACKAGES=(g++ cmake make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev)
+FIXQ_PACKAGES=(g++ cmake make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
+# What some tests run besides the compiler: Icarus Verilog (the HDL tests), PyTorch and
+# numpy (the importer's test). Without them those tests are skipped, unless
+# FIXQ_REQUIRE_TOOLS=1 (CI), which makes their absence an error.
+FIXQ_TOOL_PACKAGES=(iverilog python3-numpy python3-torch)
 
 # cd to the repository root, wherever the script was started from.
 fixq_cd_root() {
@@ -9,14 +13,17 @@ fixq_cd_root() {
 }
 
 # Install missing packages when root; otherwise print the command and exit 1.
+# Arguments: the packages (default: FIXQ_PACKAGES).
 fixq_ensure_packages() {
+  local wanted=("$@")
+  ((${#wanted[@]})) || wanted=("${FIXQ_PACKAGES[@]}")
   if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "note: no dpkg (not Debian?); not checking packages. fixq needs a C++20 compiler," \
-         "CMake >= 3.20, Eigen 3.4, Catch2 v2 and Google Benchmark (else CMake downloads them)." >&2
+         "CMake >= 3.20, Eigen 3.4, nlohmann/json 3, CLI11 2, Catch2 v2 and Google Benchmark." >&2
     return 0
   fi
   local missing=() pkg
-  for pkg in "${FIXQ_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     if [[ $(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) != "install ok installed" ]]; then
       missing+=("$pkg")
     fi
