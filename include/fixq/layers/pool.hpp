@@ -49,12 +49,12 @@ void for_each_window(int batch, int channels, const WindowGeometry& geo, F&& f) 
       for (int ox = 0; ox < geo.out_w; ++ox)
         for (int c = 0; c < channels; ++c, ++k) {
           const auto visit = [&](auto&& g) {
-            for (int ky = 0; ky < geo.window.size[0]; ++ky) {
+            const auto [ky0, ky1] = geo.rows_inside(oy);
+            const auto [kx0, kx1] = geo.cols_inside(ox);
+            for (int ky = ky0; ky < ky1; ++ky) {
               const int iy = geo.in_y(oy, ky);
-              if (iy < 0 || iy >= geo.in_h) continue;
-              for (int kx = 0; kx < geo.window.size[1]; ++kx) {
+              for (int kx = kx0; kx < kx1; ++kx) {
                 const int ix = geo.in_x(ox, kx);
-                if (ix < 0 || ix >= geo.in_w) continue;
                 g(((static_cast<std::size_t>(b) * geo.in_h + iy) * geo.in_w + ix) * channels + c);
               }
             }
@@ -107,12 +107,12 @@ class MaxPool2D : public Layer {
       for (int oy = 0; oy < geo_.out_h; ++oy)
         for (int ox = 0; ox < geo_.out_w; ++ox, o += C) {
           bool any = false;  // the maximum over the window's cells, all channels at once
-          for (int ky = 0; ky < geo_.window.size[0]; ++ky) {
+          const auto [ky0, ky1] = geo_.rows_inside(oy);
+          const auto [kx0, kx1] = geo_.cols_inside(ox);
+          for (int ky = ky0; ky < ky1; ++ky) {
             const int iy = geo_.in_y(oy, ky);
-            if (iy < 0 || iy >= geo_.in_h) continue;
-            for (int kx = 0; kx < geo_.window.size[1]; ++kx) {
+            for (int kx = kx0; kx < kx1; ++kx) {
               const int ix = geo_.in_x(ox, kx);
-              if (ix < 0 || ix >= geo_.in_w) continue;
               const T* src = x.data.data() + ((static_cast<std::size_t>(b) * geo_.in_h + iy) * geo_.in_w + ix) * C;
               if (!any)
                 std::copy(src, src + C, o);

@@ -8,6 +8,9 @@
 //             floor(total / 2) before (top / left), the rest after (TensorFlow's rule:
 //             the extra row or column goes to the bottom / right)
 //   explicit  out = floor((in + before + after - e) / stride) + 1
+// The effective window and the padded input are at most 2^30 cells along each axis
+// (input positions are ints). Loops over a window visit only its cells inside the
+// input (rows_inside, cols_inside), however far the window reaches into the padding.
 #ifndef FIXQ_LAYERS_WINDOW_HPP
 #define FIXQ_LAYERS_WINDOW_HPP
 
@@ -16,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace fixq {
 
@@ -51,6 +55,21 @@ struct WindowGeometry {
   /// Input row of output row oy and window row ky (may be outside [0, in_h)).
   int in_y(int oy, int ky) const { return oy * window.strides[0] + ky * window.dilation[0] - pad_top; }
   int in_x(int ox, int kx) const { return ox * window.strides[1] + kx * window.dilation[1] - pad_left; }
+  /// The window rows [first, last) of output row oy whose input rows lie inside the
+  /// input (first >= last: none), so that loops skip the padding without visiting it.
+  std::pair<int, int> rows_inside(int oy) const {
+    return inside(in_y(oy, 0), window.size[0], window.dilation[0], in_h);
+  }
+  std::pair<int, int> cols_inside(int ox) const {
+    return inside(in_x(ox, 0), window.size[1], window.dilation[1], in_w);
+  }
+
+  /// The j in [0, k) with 0 <= start + j * step < n, as [first, last).
+  static std::pair<int, int> inside(int start, int k, int step, int n) {
+    const long long first = start >= 0 ? 0 : (-static_cast<long long>(start) + step - 1) / step;
+    const long long last = start >= n ? 0 : (static_cast<long long>(n) - 1 - start) / step + 1;
+    return {static_cast<int>(std::min<long long>(first, k)), static_cast<int>(std::min<long long>(last, k))};
+  }
 };
 
 namespace detail {
@@ -60,6 +79,13 @@ inline std::string window_axis(int in, int k, int stride, int dilation, const Pa
   if (k < 1 || stride < 1 || dilation < 1) return "window, strides and dilation must be >= 1";
   if (before_given < 0 || after_given < 0) return "explicit padding must be >= 0";
   const long long e = static_cast<long long>(k - 1) * dilation + 1;
+  // Positions in the padded input (in_y, in_x) are ints: the window with dilation
+  // and the padded input are limited to 2^30 cells, so that they cannot overflow.
+  constexpr long long max_span = 1LL << 30;
+  if (e > max_span) return "the window spans " + std::to_string(e) + " cells with dilation, more than 2^30";
+  const long long pads = p.kind == Padding::Kind::Explicit ? static_cast<long long>(before_given) + after_given : 0;
+  const long long padded = in + pads;
+  if (padded > max_span) return "the padded input spans " + std::to_string(padded) + " cells, more than 2^30";
   switch (p.kind) {
     case Padding::Kind::Valid:
       if (in < e) return "the window (" + std::to_string(e) + " with dilation) is larger than the input (" +
