@@ -19,11 +19,11 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   echo "usage: bash scripts/fuzz.sh [SECONDS]  (a whole number of seconds per target, default 60)" >&2
   exit 2
 fi
+fixq_ensure_packages "${FIXQ_PACKAGES[@]}" clang libclang-rt-dev
 if ! command -v clang++ >/dev/null 2>&1; then
   echo "scripts/fuzz.sh needs clang++ and libFuzzer; on Debian: apt-get install clang libclang-rt-dev" >&2
   exit 1
 fi
-fixq_ensure_packages
 
 build_dir=build/fuzz
 jobs=${FIXQ_FUZZ_JOBS:-$(nproc)}
