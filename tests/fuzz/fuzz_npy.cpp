@@ -65,9 +65,11 @@ void read_file(std::uint64_t h) {
       const fixq::NDArray<T> a = r.read<T>();
       if (a.data.size() != r.size()) std::abort();
     }
-    // A few row ranges: from the start, the middle, the last row, past the end.
+    // A few row ranges: from the start, the middle, the last row, past the end (the
+    // extent may be near 2^63 when another one is 0).
     const std::int64_t rows = r.rows();
-    const std::int64_t firsts[] = {0, rows / 2, rows - 1, rows, rows + 3};
+    const std::int64_t past = rows > INT64_MAX - 3 ? INT64_MAX : rows + 3;
+    const std::int64_t firsts[] = {0, rows / 2, rows - 1, rows, past};
     const std::int64_t first = firsts[(h >> 1) % 5];
     const std::int64_t count = static_cast<std::int64_t>((h >> 8) % 4);
     if (first < 0 || r.shape().empty()) return;

@@ -169,6 +169,13 @@ class AvgPool2D : public Layer {
     std::string problem;
     geo_ = window_geometry(static_cast<int>(s[0]), static_cast<int>(s[1]), window_, problem);
     if (!problem.empty()) fail(problem);
+    // The sim path's double sum of a window's values is exact for fewer than 2^29
+    // cells of words <= 24 (the int path's sum always is).
+    const long long cells = static_cast<long long>(std::min(geo_.window.size[0], geo_.in_h)) *
+                            std::min(geo_.window.size[1], geo_.in_w);
+    if (cells >= (1LL << 29))
+      fail("a window covers up to " + std::to_string(cells) + " cells of the input; at most 2^29 - 1 (the sim path " +
+           "sums them exactly in double)");
     set_output(spec_.format, global_ ? Shape{s[2]} : Shape{geo_.out_h, geo_.out_w, s[2]});
   }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override {
