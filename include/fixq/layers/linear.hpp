@@ -235,12 +235,19 @@ class LinearCore {
       Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(sum + static_cast<std::size_t>(g) * coutg_,
                                                     static_cast<Eigen::Index>(rows), coutg_,
                                                     Eigen::OuterStride<>(cout_));
-      // In blocks of rows: a cast operand is evaluated into a temporary, which for
-      // a whole batch's patches would leave the caches (and fault in new pages).
-      constexpr Eigen::Index block = 1024;
-      for (Eigen::Index r0 = 0; r0 < o.rows(); r0 += block) {
-        const Eigen::Index n = std::min(block, o.rows() - r0);
-        o.middleRows(r0, n).noalias() = a.middleRows(r0, n).template cast<T>() * w.template cast<T>();
+      if constexpr (std::is_same_v<T, float>) {
+        o.noalias() = a * w;
+      } else {
+        // The cast in blocks of rows, into one buffer: a cast operand of the whole
+        // batch's patches would be a temporary that leaves the caches.
+        constexpr Eigen::Index block = 512;
+        const RowMat wt = w.template cast<T>();
+        RowMat at(std::min<Eigen::Index>(block, o.rows()), K_);
+        for (Eigen::Index r0 = 0; r0 < o.rows(); r0 += block) {
+          const Eigen::Index n = std::min(block, o.rows() - r0);
+          at.topRows(n) = a.middleRows(r0, n).template cast<T>();
+          o.middleRows(r0, n).noalias() = at.topRows(n) * wt;
+        }
       }
       for (Eigen::Index r = 0; r < o.rows(); ++r)
         for (int c = 0; c < coutg_; ++c) o(r, c) += static_cast<T>(b_value_[static_cast<std::size_t>(g * coutg_ + c)]);
