@@ -185,10 +185,15 @@ void run(const fixq::ModelFile& f, std::uint64_t seed) {
   shape.insert(shape.end(), m.input_shape().begin(), m.input_shape().end());
   fixq::NDArray<float> x(shape);
   const fixq::Format& in = m.input_spec().format;
-  const double range = f.quantized ? std::min(std::max(std::abs(in.min_value()), in.max_value()), 1e6) : 2.0;
+  // (Values beyond float32's range become infinities, which saturate.)
+  const double range = f.quantized ? std::min(std::max(std::abs(in.min_value()), in.max_value()), 1e300) : 2.0;
   std::mt19937 rng(static_cast<std::uint32_t>(seed ^ (seed >> 32)));
   std::uniform_real_distribution<double> u(-1.25 * range, 1.25 * range);
-  for (float& v : x.data) v = static_cast<float>(u(rng));
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  for (float& v : x.data) {
+    const double d = u(rng);
+    v = std::abs(d) <= std::numeric_limits<float>::max() ? static_cast<float>(d) : d > 0 ? inf : -inf;
+  }
 
   try {
     (void)m.forward_float(x);

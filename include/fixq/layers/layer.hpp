@@ -55,6 +55,19 @@ class Layer {
   /// The widest activation word (layer inputs and outputs, the model's input): the
   /// sim path holds values as float32, whose 24-bit significand holds every code.
   static constexpr int max_word = 24;
+  /// "" when every value of f is a float32 (the sim path holds activations as
+  /// float32), else why not: a word of at most 24 bits, an LSB no finer than
+  /// float32's smallest subnormal 2^-149 (frac <= 149) and values below 2^128
+  /// (word - frac <= 128).
+  static std::string activation_problem(const Format& f) {
+    const std::string why = " (the sim path holds activations as float32)";
+    if (f.word > max_word)
+      return "has " + std::to_string(f.word) + " bits; activations have at most " + std::to_string(max_word) + why;
+    if (f.frac > 149) return "has frac " + std::to_string(f.frac) + "; activations have frac <= 149" + why;
+    if (f.word - f.frac > 128)
+      return "has " + std::to_string(f.word - f.frac) + " integer bits; activations have at most 128" + why;
+    return "";
+  }
 
   const std::string& name() const { return name_; }
   virtual std::string type() const = 0;
@@ -69,14 +82,12 @@ class Layer {
       fail("takes " + (a > 0 ? std::to_string(a) : std::string("two or more")) + " inputs, got " +
            std::to_string(in_formats.size()));
     for (const Format& f : in_formats)
-      if (f.word > max_word) fail("takes an input of " + std::to_string(f.word) + " bits; activations have at most " +
-                                  std::to_string(max_word) + " (the sim path holds them as float32)");
+      if (const std::string p = activation_problem(f); !p.empty()) fail("its input format " + p + ": " + f.name());
     in_formats_ = std::move(in_formats);
     in_shapes_ = std::move(in_shapes);
     on_bind();
-    if (output_format().word > max_word)
-      fail("its output format has " + std::to_string(output_format().word) + " bits; activations have at most " +
-           std::to_string(max_word) + " (the sim path holds them as float32)");
+    if (const std::string p = activation_problem(output_format()); !p.empty())
+      fail("its output format " + p + ": " + output_format().name());
     bound_ = true;
   }
   bool bound() const { return bound_; }

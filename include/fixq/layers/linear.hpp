@@ -6,8 +6,9 @@
 // a layer and the three paths over patches:
 //   float  Eigen float GEMM, plus bias;
 //   sim    patches of values on the input grid times weights on their grid, summed
-//          exactly (float32 when the exact sum provably fits 24 bits of significance,
-//          double when it fits 53, else the integer sum), plus the bias on its grid,
+//          exactly (float32 when the exact sum provably fits 24 bits of significance
+//          and float32's exponent range, double when it fits 53 bits and double's,
+//          else the integer sum), plus the bias on its grid,
 //          rounded once into the output format (kernels/quantize_span.hpp);
 //   int    patches of codes times weight codes (kernels/gemm.hpp) in int32 or int64,
 //          the bias code aligned by a left shift, requantized once
@@ -117,8 +118,21 @@ class LinearCore {
            std::to_string(f.weight.word) + " bits, reduction length " + std::to_string(K) +
            "), more than the 64 of the widest accumulator");
     acc32_ = signed_bits(max_p) <= 32;
-    sim_float_ = signed_bits(max_t) - 1 <= 24;
-    sim_double_ = signed_bits(max_t) - 1 <= 53;
+    // A floating-point sum is exact when every term and partial sum is a float
+    // (double): at most 24 (53) significant bits, and multiples of 2^-F no finer than
+    // the smallest subnormal 2^-149 (2^-1074) and below 2^128 (2^1024). The weights'
+    // values are held as float32, so they must be float32 values too (frac <= 149,
+    // word - frac <= 128). Otherwise the sim path sums the codes.
+    const int bits = signed_bits(max_t) - 1;  // |T| < 2^bits
+    int f_min = acc_frac_.empty() ? 0 : acc_frac_[0], f_max = f_min;
+    bool w_floats = true;
+    for (std::size_t c = 0; c < C; ++c) {
+      f_min = std::min(f_min, acc_frac_[c]);
+      f_max = std::max(f_max, acc_frac_[c]);
+      w_floats = w_floats && w_fmt_[c].frac <= 149 && w_fmt_[c].word - w_fmt_[c].frac <= 128;
+    }
+    sim_float_ = bits <= 24 && w_floats && f_max <= 149 && bits - f_min <= 128;
+    sim_double_ = bits <= 53 && w_floats && f_max <= 1074 && bits - f_min <= 1024;
     // Weights and bias on their grids: codes and values.
     w_code_.assign(w_float_.size(), 0);
     w_value_.assign(w_float_.size(), 0.0f);

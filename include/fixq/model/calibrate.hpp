@@ -55,6 +55,12 @@ inline int calibrated_frac(const std::vector<float>& x, const CalibrationSpec& c
   return choose_frac(m, frac_spec(c, word, is_signed));
 }
 
+/// An activation's fraction for `word`-bit codes, within what float32 holds exactly
+/// (Layer::activation_problem); it moves only for activations near float32's limits.
+inline int activation_frac(const std::vector<float>& x, const CalibrationSpec& c, int word, bool is_signed) {
+  return std::clamp(calibrated_frac(x, c, word, is_signed), word - 128, 149);
+}
+
 /// The weight format(s) of weights whose output channel is the last axis.
 inline void calibrate_weights(const std::vector<float>& w, std::int64_t out, const CalibrationSpec& c,
                               bool is_signed, LinearFormats& f) {
@@ -80,7 +86,7 @@ inline Model calibrate(const Model& model, const NDArray<float>& data, const Cal
   };
   QuantSpec in = model.input_spec();
   const bool in_signed = is_signed(data.data, in.format.is_signed);
-  in.format = Format{c.activation_bits, detail::calibrated_frac(data.data, c, c.activation_bits, in_signed), in_signed};
+  in.format = Format{c.activation_bits, detail::activation_frac(data.data, c, c.activation_bits, in_signed), in_signed};
   Model q(model.input_shape(), in);
   std::vector<Format> out_format;  // new output format of each layer
   for (std::size_t i = 0; i < model.size(); ++i) {
@@ -93,7 +99,7 @@ inline Model calibrate(const Model& model, const NDArray<float>& data, const Cal
     }
     const auto out_spec = [&](QuantSpec s) {
       const bool sgn = is_signed(acts[i].data, s.format.is_signed);
-      s.format = Format{c.activation_bits, detail::calibrated_frac(acts[i].data, c, c.activation_bits, sgn), sgn};
+      s.format = Format{c.activation_bits, detail::activation_frac(acts[i].data, c, c.activation_bits, sgn), sgn};
       return s;
     };
     const auto linear = [&](LinearFormats f, const std::vector<float>& w, std::int64_t out) {

@@ -67,6 +67,8 @@ class Model {
     if (input_.format.word > Layer::max_word)
       throw std::invalid_argument("fixq::Model: the input format " + input_.format.name() + " has more than " +
                                   std::to_string(Layer::max_word) + " bits (the sim path holds values as float32)");
+    if (const std::string p = Layer::activation_problem(input_.format); !p.empty())
+      throw std::invalid_argument("fixq::Model: the input format " + input_.format.name() + " " + p);
     shape_size(input_shape_);
   }
 
