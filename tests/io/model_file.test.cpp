@@ -337,12 +337,12 @@ TEST_CASE("model file: malformed files give clear errors", "[io][model_file]") {
     f.fails({"layer 'fc'", "absent.npy: cannot open the file"});
     {
       std::ifstream in(f.dir / "fc.npy", std::ios::binary);
-      std::vector<char> bytes(std::istreambuf_iterator<char>(in), {});
-      bytes.resize(bytes.size() - 3);
-      std::ofstream(f.dir / "fc_cut.npy", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      std::string text(bytes.begin(), bytes.end());
-      text.replace(text.find("False"), 5, "True ");
-      std::ofstream(f.dir / "fc_fortran.npy", std::ios::binary) << text;
+      const std::string text(std::istreambuf_iterator<char>(in), {});
+      REQUIRE(text.size() > 3);
+      std::ofstream(f.dir / "fc_cut.npy", std::ios::binary) << text.substr(0, text.size() - 3);
+      std::string fortran = text;
+      fortran.replace(fortran.find("False"), 5, "True ");
+      std::ofstream(f.dir / "fc_fortran.npy", std::ios::binary) << fortran;
     }
     f.j["layers"][4]["weights"] = "fc_cut.npy";
     f.fails({"layer 'fc'", "fc_cut.npy: truncated"});
