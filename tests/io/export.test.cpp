@@ -46,7 +46,7 @@ std::vector<std::string> lines(const fs::path& p) {
 /// A .hex line back to a code: word bits, two's complement when signed.
 std::int64_t from_hex(const std::string& line, int word, bool is_signed) {
   const std::uint64_t u = std::stoull(line, nullptr, 16);
-  if (is_signed && word < 64 && (u >> (word - 1)) & 1) return static_cast<std::int64_t>(u) - (std::int64_t{1} << word);
+  if (is_signed && word < 64 && (u >> (word - 1)) & 1) return static_cast<std::int64_t>(u | (~std::uint64_t{0} << word));
   return static_cast<std::int64_t>(u);
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("code files: hex lines, dtypes and C literals", "[io][export]") {
       std::vector<std::int64_t> codes;
       for (int i = 0; i < 50; ++i) {
         const std::uint64_t u = (static_cast<std::uint64_t>(r.g()) >> (64 - word));
-        codes.push_back(is_signed && word < 64 && (u >> (word - 1)) ? static_cast<std::int64_t>(u) - (std::int64_t{1} << word)
+        codes.push_back(is_signed && word < 64 && (u >> (word - 1)) ? static_cast<std::int64_t>(u | (~std::uint64_t{0} << word))
                                                                      : static_cast<std::int64_t>(u));
       }
       const fixq::CodeTensor t{"t", {5, 10}, word, is_signed, codes};
