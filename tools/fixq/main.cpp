@@ -122,6 +122,12 @@ bool stochastic(const fixq::Model& m) {
   return false;
 }
 
+/// Samples per batch: the one asked for, else 256, or all at once for a stochastic
+/// model (its noise is keyed by the element's index within the batch).
+std::int64_t default_batch(std::int64_t asked, const fixq::Model& m) {
+  return asked > 0 ? asked : stochastic(m) ? std::numeric_limits<std::int32_t>::max() : 256;
+}
+
 void require_formats(const fixq::ModelFile& mf, const std::string& what) {
   if (!mf.quantized)
     throw usage_error(mf.path.string() + ": a float model (no formats) has no " + what +
@@ -242,14 +248,13 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
   if (!is_float) require_formats(mf, "sim or int path");
   if (a.codes && !(a.path == "int")) throw usage_error("--codes needs --path int (the float and sim paths give values)");
   if (a.input_codes && a.path != "int") throw usage_error("--input-codes needs --path int");
-  const std::int64_t batch = a.batch > 0 ? a.batch : stochastic(m) ? std::numeric_limits<std::int32_t>::max() : 256;
+  const std::int64_t batch = default_batch(a.batch, m);
   InputBatches in(mf, input, batch, a.input_codes);
   const std::int64_t n = in.rows();
   const std::string out_name = m.outputs().front();
   const fixq::Layer& out_layer = m.layer(out_name);
   OutputFile out(a.out, with_batch(n, out_layer.output_shape()), a.codes, out_layer.output_format());
   std::vector<std::unique_ptr<OutputFile>> all;
-  std::vector<std::size_t> out_index;
   if (!a.all_dir.empty()) {
     std::error_code ec;
     fs::create_directories(a.all_dir, ec);
@@ -293,7 +298,7 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
 int cmd_verify(const fixq::ModelFile& mf, const fs::path& input, std::int64_t batch_arg) {
   require_formats(mf, "integer network to verify");
   const fixq::Model& m = mf.model;
-  const std::int64_t batch = batch_arg > 0 ? batch_arg : stochastic(m) ? std::numeric_limits<std::int32_t>::max() : 256;
+  const std::int64_t batch = default_batch(batch_arg, m);
   InputBatches in(mf, input, batch, false);
   std::size_t elements = 0;
   for (std::int64_t first = 0; first < in.rows(); first += in.batch()) {
