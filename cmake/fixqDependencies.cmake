@@ -69,13 +69,21 @@ find_package(OpenMP COMPONENTS CXX QUIET)
 set(FIXQ_HAVE_OPENMP ${OpenMP_CXX_FOUND})
 message(STATUS "fixq: OpenMP found: ${FIXQ_HAVE_OPENMP}")
 
-# Model files (fixq/io/) and the command-line tool: nlohmann/json and CLI11. Optional
-# for the library alone; required when the tool or the tests are built.
+# Model files and data sets (fixq/io/) and the command-line tool: nlohmann/json, zlib
+# (gzip-compressed data set files) and CLI11. Optional for the library alone; required
+# when the tool, the tests or the examples are built.
 if(NOT TARGET nlohmann_json::nlohmann_json)
   if(FIXQ_BUILD_TOOLS OR FIXQ_BUILD_TESTS OR FIXQ_BUILD_EXAMPLES)
     find_package(nlohmann_json 3 CONFIG REQUIRED)
   else()
     find_package(nlohmann_json 3 CONFIG QUIET)
+  endif()
+endif()
+if(NOT TARGET ZLIB::ZLIB)
+  if(FIXQ_BUILD_TOOLS OR FIXQ_BUILD_TESTS OR FIXQ_BUILD_EXAMPLES)
+    find_package(ZLIB REQUIRED)
+  else()
+    find_package(ZLIB QUIET)
   endif()
 endif()
 if(FIXQ_BUILD_TOOLS AND NOT TARGET CLI11::CLI11)

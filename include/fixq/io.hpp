@@ -1,10 +1,15 @@
-// fixq/io.hpp - model files, .npy arrays and exports for hardware test benches.
-// Needs nlohmann/json (CMake: link fixq::io); fixq/fixq.hpp does not include it.
+// fixq/io.hpp - model files, .npy arrays, exports for hardware test benches, and
+// the MNIST and CIFAR-10 data sets. Needs nlohmann/json and zlib (CMake: link
+// fixq::io); fixq/fixq.hpp does not include it.
 #ifndef FIXQ_IO_HPP
 #define FIXQ_IO_HPP
 
+#include <fixq/io/cifar10.hpp>
 #include <fixq/io/code_files.hpp>
+#include <fixq/io/dataset.hpp>
 #include <fixq/io/export.hpp>
+#include <fixq/io/gzip.hpp>
+#include <fixq/io/mnist.hpp>
 #include <fixq/io/model_file.hpp>
 #include <fixq/io/npy.hpp>
 
