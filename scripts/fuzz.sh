@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets (tests/fuzz: fuzz_npy, fuzz_model) with Clang in
-# build/fuzz and run each for SECONDS seconds (default 60) on a copy of the committed
+# Build the libFuzzer targets (tests/fuzz: fuzz_npy, fuzz_model, fuzz_idx, fuzz_cifar) with
+# Clang in build/fuzz and run each for SECONDS seconds (default 60) on a copy of the committed
 # corpus; non-zero on any crash, sanitizer report, leak, timeout or out-of-memory,
 # with the path of the input that caused it.
 #   bash scripts/fuzz.sh [SECONDS]
 # Environment (all optional):
 #   FIXQ_FUZZ_JOBS   parallel compile jobs (default: the number of cores)
-#   FIXQ_FUZZ_ARGS   extra libFuzzer arguments for both targets, e.g. "-seed=1"
+#   FIXQ_FUZZ_ARGS   extra libFuzzer arguments for every target, e.g. "-seed=1"
 # The working corpus (build/fuzz/corpus/<target>) keeps what earlier runs found; the
 # inputs of a failure are in build/fuzz/artifacts/. To replay one:
 #   build/fuzz/tests/fuzz/fuzz_model build/fuzz/artifacts/fuzz_model-crash-...
@@ -37,7 +37,7 @@ if ! grep -q '^FIXQ_HAVE_LIBFUZZER:INTERNAL=1$' "$build_dir/CMakeCache.txt"; the
        "(libclang-rt-<version>-dev for the clang++ found: $(command -v clang++))" >&2
   exit 1
 fi
-cmake --build "$build_dir" --target fuzz_npy fuzz_model -j "$jobs"
+cmake --build "$build_dir" --target fuzz_npy fuzz_model fuzz_idx fuzz_cifar -j "$jobs"
 echo "fuzz targets built in $((SECONDS - start)) s"
 
 artifacts="$build_dir/artifacts"
@@ -46,13 +46,16 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=()
-for target in npy model; do
+for target in npy model idx cifar; do
   corpus="$build_dir/corpus/$target"
   mkdir -p "$corpus"
   for f in tests/fuzz/corpus/"$target"/*; do   # the committed corpus, added to what earlier runs found
     [[ -e $corpus/${f##*/} ]] || cp "$f" "$corpus"/
   done
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=4096 -print_final_stats=1
+  # A CIFAR-10 record is 3073 bytes: room for two uncompressed ones.
+  max_len=4096
+  [[ $target == cifar ]] && max_len=8192
+  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1
         -artifact_prefix="$artifacts/fuzz_$target-")
   if [[ $target == model ]]; then
     args+=(-dict=tests/fuzz/model.dict)
