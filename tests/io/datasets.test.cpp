@@ -197,7 +197,7 @@ TEST_CASE("gzip: inflates what zlib deflates", "[io][datasets][gzip]") {
 
 TEST_CASE("gzip: malformed streams, missing files, zip bombs", "[io][datasets][gzip]") {
   Bytes text;
-  for (int i = 0; i < 50000; ++i) text.push_back(static_cast<std::uint8_t>(i * i % 251));
+  for (int i = 0; i < 50000; ++i) text.push_back(static_cast<std::uint8_t>((i % 251) * (i % 251) % 251));
   const Bytes z = gzip(text);
   REQUIRE(z.size() > 100);
 
