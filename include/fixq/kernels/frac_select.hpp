@@ -113,17 +113,31 @@ int choose_frac_span(const T* x, std::size_t n, const FracSpec& spec) {
   const int word = spec.word;
   const bool is_signed = spec.is_signed;
   const double param = spec.overflow_rate;
-  std::vector<int> limits;
-  limits.reserve(n);
-  std::size_t finite = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    finite += std::isfinite(x[i]) ? 1 : 0;
-    const int l = element_frac_limit(x[i], word, is_signed);
-    if (l != INT_MAX) limits.push_back(l);
-  }
   const int no_data = word - (is_signed ? 1 : 0);
-  if (limits.empty()) return clip_frac(no_data, word);
-  const int maxabs = *std::min_element(limits.begin(), limits.end());
+  int maxabs = INT_MAX;
+  std::vector<int> limits;  // every element's limit: OverflowRate only
+  std::size_t finite = 0;
+  if (spec.method == FracMethod::OverflowRate) {
+    limits.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      finite += std::isfinite(x[i]) ? 1 : 0;
+      const int l = element_frac_limit(x[i], word, is_signed);
+      if (l != INT_MAX) limits.push_back(l);
+    }
+    if (!limits.empty()) maxabs = *std::min_element(limits.begin(), limits.end());
+  } else {
+    // An element's limit falls as its magnitude grows (for each sign), so the
+    // smallest limit is that of the largest positive or the most negative value.
+    T hi = 0, lo = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isfinite(x[i])) {
+        hi = std::max(hi, x[i]);
+        lo = std::min(lo, x[i]);
+      }
+    if (hi > 0) maxabs = std::min(maxabs, element_frac_limit(hi, word, is_signed));
+    if (lo < 0) maxabs = std::min(maxabs, element_frac_limit(lo, word, is_signed));
+  }
+  if (maxabs == INT_MAX) return clip_frac(no_data, word);
   switch (spec.method) {
     case FracMethod::MaxAbs: return clip_frac(maxabs, word);
     case FracMethod::OverflowRate: {
