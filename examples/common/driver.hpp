@@ -59,6 +59,8 @@ struct Task {
   int shift = 2;       ///< augmentation: random translation by up to this many pixels
   bool flip = false;   ///< augmentation: random horizontal flips
   std::size_t calibration_images = 1000;
+  /// Weight fractions per output channel (else per tensor), as TFLite does for conv weights.
+  bool per_channel = false;
   // The targets --check enforces.
   double float_min = 0;                ///< float accuracy at least this
   double int8_within = 0.001;          ///< 8-bit integer-only accuracy at most this below float
@@ -187,11 +189,11 @@ inline int cmd_sweep(const Task& t, const SweepArgs& a) {
   Eval conv4_eval;
   for_each_job(rows.size() + 1, [&](std::size_t i) {
     if (i == rows.size()) {
-      conv4_eval = evaluate(fixq::calibrate(mf.model, calib, group_spec(mf.model, 4, 8, 8, a.seed)), test, false);
+      conv4_eval = evaluate(fixq::calibrate(mf.model, calib, group_spec(mf.model, 4, 8, 8, a.seed, t.per_channel)), test, false);
       return;
     }
     const auto t0 = std::chrono::steady_clock::now();
-    const Model q = fixq::calibrate(mf.model, calib, spec_for(rows[i].bits, rows[i].bits, rows[i].round, a.seed));
+    const Model q = fixq::calibrate(mf.model, calib, spec_for(rows[i].bits, rows[i].bits, rows[i].round, a.seed, t.per_channel));
     rows[i].eval = evaluate(q, test);
     rows[i].seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }, [&](std::size_t i) {
@@ -204,7 +206,7 @@ inline int cmd_sweep(const Task& t, const SweepArgs& a) {
   if (!a.no_search) {
     std::vector<int> widths;
     for (int w = 2; w <= 16; ++w) widths.push_back(w);
-    r.search = search(mf.model, calib, test, r.float_accuracy, a.margin / 100, widths, a.seed);
+    r.search = search(mf.model, calib, test, r.float_accuracy, a.margin / 100, widths, a.seed, t.per_channel);
     r.has_search = true;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -261,8 +263,10 @@ struct TrainArgs {
 };
 
 /// The integer-only test accuracy of m calibrated at (weights, activations) bits.
-inline Eval int_eval(const Model& m, const NDArray<float>& calib, const Labeled& test, int weight_bits, int act_bits) {
-  return evaluate(fixq::calibrate(m, calib, spec_for(act_bits, weight_bits, fixq::Round::NearestEven, 0)), test, false);
+inline Eval int_eval(const Task& t, const Model& m, const NDArray<float>& calib, const Labeled& test, int weight_bits,
+                     int act_bits) {
+  return evaluate(fixq::calibrate(m, calib, spec_for(act_bits, weight_bits, fixq::Round::NearestEven, 0, t.per_channel)),
+                  test, false);
 }
 
 inline int cmd_train(const Task& t, const TrainArgs& a, const std::vector<std::string>& argv) {
@@ -306,7 +310,7 @@ inline int cmd_train(const Task& t, const TrainArgs& a, const std::vector<std::s
     const std::string path = a.model.empty() ? t.bundled_model.string() : a.model;
     const fixq::ModelFile mf = load_float_model(path);
     net = fixq::train::Network::from_model(mf.model);
-    before = int_eval(mf.model, calib, test, a.qat, qat_act);
+    before = int_eval(t, mf.model, calib, test, a.qat, qat_act);
     std::printf("%s: quantization-aware fine-tuning of %s at %d-bit weights, %d-bit activations\n"
                 "  before: integer-only test accuracy %s\n",
                 t.program.c_str(), path.c_str(), a.qat, qat_act, percent(before->integer).c_str());
@@ -341,7 +345,7 @@ inline int cmd_train(const Task& t, const TrainArgs& a, const std::vector<std::s
                       {"test_accuracy", h.val_accuracy}, {"seconds", h.seconds}});
   record["history"] = epochs;
   if (a.qat) {
-    const Eval after = int_eval(m, calib, test, a.qat, qat_act);
+    const Eval after = int_eval(t, m, calib, test, a.qat, qat_act);
     std::printf("  after: integer-only test accuracy %s (was %s), %lld mismatches\n", percent(after.integer).c_str(),
                 percent(before->integer).c_str(), static_cast<long long>(after.mismatches));
     record["qat"]["int_accuracy_before"] = before->integer;
@@ -373,7 +377,7 @@ inline int cmd_export(const Task& t, const ExportArgs& a) {
   const fixq::Dataset calib_set = calibration_set(t, dir, bundled, calib_from);
   const NDArray<float> calib = fixq::to_float(calib_set, 0, std::min(t.calibration_images, calib_set.size()),
                                               mf.preprocess.scale, mf.preprocess.offset);
-  const Model q = fixq::calibrate(mf.model, calib, spec_for(a.bits, a.bits, parse_round_or_throw(a.round), a.seed));
+  const Model q = fixq::calibrate(mf.model, calib, spec_for(a.bits, a.bits, parse_round_or_throw(a.round), a.seed, t.per_channel));
   const auto n = static_cast<std::size_t>(std::max<std::int64_t>(a.count, 1));
   const NDArray<float> x = fixq::to_float(test_set, 0, n, mf.preprocess.scale, mf.preprocess.offset);
   const fixq::VerifyReport v = q.verify_bit_exact(x);

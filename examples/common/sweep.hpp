@@ -128,8 +128,10 @@ inline Eval evaluate(const Model& q, const Labeled& d, bool weights_only = true,
 }
 
 /// How the sweep quantizes: the calibration spec of a row.
-inline fixq::CalibrationSpec spec_for(int act_bits, int weight_bits, fixq::Round r, std::uint64_t seed) {
+inline fixq::CalibrationSpec spec_for(int act_bits, int weight_bits, fixq::Round r, std::uint64_t seed,
+                                      bool per_channel) {
   fixq::CalibrationSpec c;
+  c.per_channel = per_channel;
   c.activation_bits = act_bits;
   c.weight_bits = weight_bits;
   c.round = r;
@@ -160,8 +162,9 @@ inline const char* group_name(Group g) {
 
 /// The calibration spec with `bits` for the conv weights, the dense weights and
 /// the activations (and BatchNorm's scales with the conv weights).
-inline fixq::CalibrationSpec group_spec(const Model& m, int conv, int dense, int act, std::uint64_t seed) {
-  fixq::CalibrationSpec c = spec_for(act, conv, fixq::Round::NearestEven, seed);
+inline fixq::CalibrationSpec group_spec(const Model& m, int conv, int dense, int act, std::uint64_t seed,
+                                        bool per_channel) {
+  fixq::CalibrationSpec c = spec_for(act, conv, fixq::Round::NearestEven, seed, per_channel);
   for (std::size_t i = 0; i < m.size(); ++i)
     if (m.layer(i).type() == "Dense") c.layer_weight_bits[m.layer(i).name()] = dense;
   return c;
@@ -179,7 +182,7 @@ struct SearchResult {
 /// `margin` of float (the int path alone: the candidates' simulation is not run);
 /// then the three together (with the simulation and its bit-exact check).
 inline SearchResult search(const Model& m, const NDArray<float>& calib, const Labeled& test, double float_acc,
-                           double margin, const std::vector<int>& widths, std::uint64_t seed) {
+                           double margin, const std::vector<int>& widths, std::uint64_t seed, bool per_channel) {
   SearchResult r;
   r.float_accuracy = float_acc;
   r.margin = margin;
@@ -187,7 +190,7 @@ inline SearchResult search(const Model& m, const NDArray<float>& calib, const La
     for (const int w : widths) {
       const int conv = g == Group::ConvWeights ? w : 16, dense = g == Group::DenseWeights ? w : 16,
                 act = g == Group::Activations ? w : 16;
-      const Eval e = evaluate(fixq::calibrate(m, calib, group_spec(m, conv, dense, act, seed)), test, false, false);
+      const Eval e = evaluate(fixq::calibrate(m, calib, group_spec(m, conv, dense, act, seed, per_channel)), test, false, false);
       if (e.integer >= float_acc - margin) return w;
     }
     return widths.empty() ? 16 : widths.back();
@@ -199,7 +202,7 @@ inline SearchResult search(const Model& m, const NDArray<float>& calib, const La
   r.conv = found[0];
   r.dense = found[1];
   r.act = found[2];
-  r.combined = evaluate(fixq::calibrate(m, calib, group_spec(m, r.conv, r.dense, r.act, seed)), test, false);
+  r.combined = evaluate(fixq::calibrate(m, calib, group_spec(m, r.conv, r.dense, r.act, seed, per_channel)), test, false);
   return r;
 }
 
