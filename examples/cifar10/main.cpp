@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     n.add(train::Dense("fc2", 10));
     return n;
   };
-  t.epochs = 30;
+  t.epochs = 40;
   t.batch = 64;
   t.lr = 2e-3;
   t.weight_decay = 5e-4;

@@ -182,6 +182,14 @@ class LinearCore {
 
   /// float path: out (rows x cout) = patches (rows x K per group) * w + bias.
   void run_float(std::span<const float> patches, std::size_t rows, float* out) const {
+    if (per_channel_scale()) {
+      for (int c = 0; c < cout_; ++c) {
+        const float* x = patches.data() + static_cast<std::size_t>(c) * rows;
+        const float w = w_float_[static_cast<std::size_t>(c)], b = b_float_[static_cast<std::size_t>(c)];
+        for (std::size_t r = 0; r < rows; ++r) out[r * static_cast<std::size_t>(cout_) + static_cast<std::size_t>(c)] = x[r] * w + b;
+      }
+      return;
+    }
     using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     for (int g = 0; g < groups_; ++g) {
       const Eigen::Map<const RowMat> a(patches.data() + static_cast<std::size_t>(g) * rows * K_,
@@ -237,8 +245,23 @@ class LinearCore {
   }
 
  private:
+  /// One input channel and one weight per output channel (BatchNorm kept as a
+  /// layer): a scale and an offset per channel, computed element by element
+  /// rather than as one GEMM of a single column per channel.
+  bool per_channel_scale() const { return K_ == 1 && coutg_ == 1; }
+
   template <class T>
   void sum_values(std::span<const float> patches, std::size_t rows, T* sum) const {
+    if (per_channel_scale()) {  // exact like the GEMM: the bound covers the product and the sum
+      for (int c = 0; c < cout_; ++c) {
+        const float* x = patches.data() + static_cast<std::size_t>(c) * rows;
+        const auto w = static_cast<T>(w_value_[static_cast<std::size_t>(c)]);
+        const auto b = static_cast<T>(b_value_[static_cast<std::size_t>(c)]);
+        for (std::size_t r = 0; r < rows; ++r)
+          sum[r * static_cast<std::size_t>(cout_) + static_cast<std::size_t>(c)] = static_cast<T>(x[r]) * w + b;
+      }
+      return;
+    }
     using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using FloatRowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     for (int g = 0; g < groups_; ++g) {
@@ -270,6 +293,16 @@ class LinearCore {
 
   template <class Acc, class Code>
   void sum_codes(std::span<const Code> patches, std::size_t rows, std::int64_t* total) const {
+    if (per_channel_scale()) {
+      for (int c = 0; c < cout_; ++c) {
+        const auto ch = static_cast<std::size_t>(c);
+        const Code* x = patches.data() + ch * rows;
+        const std::int64_t w = w_code_[ch], b = b_code_[ch] << bias_shift_[ch];
+        for (std::size_t r = 0; r < rows; ++r)
+          total[r * static_cast<std::size_t>(cout_) + ch] = ((static_cast<std::int64_t>(x[r]) * w) << prod_shift_[ch]) + b;
+      }
+      return;
+    }
     std::vector<Acc> p(rows * static_cast<std::size_t>(coutg_));
     for (int g = 0; g < groups_; ++g) {
       const Code* a = patches.data() + static_cast<std::size_t>(g) * rows * K_;
