@@ -128,6 +128,29 @@ inline void write_text(const fs::path& file, const std::string& text) {
   if (!o) throw fixq::file_error(file.string() + ": cannot write");
 }
 
+/// What the sweep and the export start from: the float model, the test set and the
+/// calibration batch (preprocessed as the model says).
+struct Inputs {
+  std::string model_path;
+  fixq::ModelFile mf;
+  fs::path dir;
+  fixq::Dataset test_set;
+  NDArray<float> calib;
+  std::string calib_from;
+};
+
+inline Inputs load_inputs(const Task& t, const std::string& model, const std::string& data, std::size_t calibration) {
+  const std::string path = model.empty() ? t.bundled_model.string() : model;
+  Inputs in{path, load_float_model(path), {}, {}, {}, {}};
+  bool bundled = false;
+  in.dir = data_dir(t, data, bundled);
+  in.test_set = t.load(in.dir, false);
+  const fixq::Dataset calib_set = calibration_set(t, in.dir, bundled, in.calib_from);
+  in.calib = fixq::to_float(calib_set, 0, std::min(calibration ? calibration : t.calibration_images, calib_set.size()),
+                            in.mf.preprocess.scale, in.mf.preprocess.offset);
+  return in;
+}
+
 // ---- sweep ----
 
 struct SweepArgs {
@@ -142,16 +165,14 @@ struct SweepArgs {
 
 inline int cmd_sweep(const Task& t, const SweepArgs& a) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string model_path = a.model.empty() ? t.bundled_model.string() : a.model;
-  const fixq::ModelFile mf = load_float_model(model_path);
-  bool bundled = false;
-  const fs::path dir = data_dir(t, a.data, bundled);
-  const fixq::Dataset test_set = t.load(dir, false);
-  std::string calib_from;
-  const fixq::Dataset calib_set = calibration_set(t, dir, bundled, calib_from);
-  const Labeled test = labeled(test_set, a.count ? a.count : test_set.size(), mf.preprocess);
-  const std::size_t nc = std::min(a.calibration ? a.calibration : t.calibration_images, calib_set.size());
-  const NDArray<float> calib = fixq::to_float(calib_set, 0, nc, mf.preprocess.scale, mf.preprocess.offset);
+  const Inputs in = load_inputs(t, a.model, a.data, a.calibration);
+  const fixq::ModelFile& mf = in.mf;
+  const std::string& model_path = in.model_path;
+  const fs::path& dir = in.dir;
+  const NDArray<float>& calib = in.calib;
+  const Labeled test = labeled(in.test_set, a.count ? a.count : in.test_set.size(), mf.preprocess);
+  const std::size_t nc = static_cast<std::size_t>(calib.dim(0));
+  const std::string& calib_from = in.calib_from;
   std::vector<fixq::Round> rounds;
   for (const std::string& r : a.rounds) rounds.push_back(parse_round_or_throw(r));
   for (const int b : a.bits)
@@ -368,15 +389,10 @@ struct ExportArgs {
 };
 
 inline int cmd_export(const Task& t, const ExportArgs& a) {
-  const std::string model_path = a.model.empty() ? t.bundled_model.string() : a.model;
-  const fixq::ModelFile mf = load_float_model(model_path);
-  bool bundled = false;
-  const fs::path dir = data_dir(t, a.data, bundled);
-  const fixq::Dataset test_set = t.load(dir, false);
-  std::string calib_from;
-  const fixq::Dataset calib_set = calibration_set(t, dir, bundled, calib_from);
-  const NDArray<float> calib = fixq::to_float(calib_set, 0, std::min(t.calibration_images, calib_set.size()),
-                                              mf.preprocess.scale, mf.preprocess.offset);
+  const Inputs in = load_inputs(t, a.model, a.data, 0);
+  const fixq::ModelFile& mf = in.mf;
+  const fixq::Dataset& test_set = in.test_set;
+  const NDArray<float>& calib = in.calib;
   const Model q = fixq::calibrate(mf.model, calib, spec_for(a.bits, a.bits, parse_round_or_throw(a.round), a.seed, t.per_channel));
   const auto n = static_cast<std::size_t>(std::max<std::int64_t>(a.count, 1));
   const NDArray<float> x = fixq::to_float(test_set, 0, n, mf.preprocess.scale, mf.preprocess.offset);

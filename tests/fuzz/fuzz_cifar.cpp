@@ -32,37 +32,15 @@
 #include <fixq/io/dataset.hpp>
 #include <fixq/io/gzip.hpp>
 
+#include "fuzz_files.hpp"
+
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using fuzz_files::hash_bytes;
+using fuzz_files::write_file;
+const std::filesystem::path& scratch_dir() { return fuzz_files::scratch_dir("cifar"); }
 
-/// FNV-1a: a cheap, deterministic choice of what else to run on an input.
-std::uint64_t hash_bytes(std::span<const std::uint8_t> bytes) {
-  std::uint64_t h = 0xcbf29ce484222325u;
-  for (const std::uint8_t c : bytes) h = (h ^ c) * 0x100000001b3u;
-  return h;
-}
-
-/// One folder per process, removed at exit (allocated once and never freed, so
-/// that it outlives the exit handler).
-const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path* const p = [] {
-    const auto* d = new std::filesystem::path(std::filesystem::temp_directory_path() /
-                                              ("fixq_fuzz_cifar_" + std::to_string(::getpid())));
-    std::filesystem::create_directories(*d);
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    });
-    return d;
-  }();
-  return *p;
-}
-
-void write_file(const std::filesystem::path& p, std::span<const std::uint8_t> b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
 
 /// Every label and pixel of `d` against the records in `bytes`, starting at image `first`.
 void check_batch(const fixq::Dataset& d, std::span<const std::uint8_t> bytes, std::size_t first = 0) {

@@ -26,39 +26,17 @@
 #include <unistd.h>
 
 #include <fixq/io/gzip.hpp>
+
+#include "fuzz_files.hpp"
 #include <fixq/io/mnist.hpp>
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
+using fuzz_files::hash_bytes;
+using fuzz_files::write_file;
+const std::filesystem::path& scratch_dir() { return fuzz_files::scratch_dir("idx"); }
 
-/// FNV-1a: a cheap, deterministic choice of what else to run on an input.
-std::uint64_t hash_bytes(std::span<const std::uint8_t> bytes) {
-  std::uint64_t h = 0xcbf29ce484222325u;
-  for (const std::uint8_t c : bytes) h = (h ^ c) * 0x100000001b3u;
-  return h;
-}
-
-/// One folder per process, removed at exit (allocated once and never freed, so
-/// that it outlives the exit handler).
-const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path* const p = [] {
-    const auto* d = new std::filesystem::path(std::filesystem::temp_directory_path() /
-                                              ("fixq_fuzz_idx_" + std::to_string(::getpid())));
-    std::filesystem::create_directories(*d);
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    });
-    return d;
-  }();
-  return *p;
-}
-
-void write_file(const std::filesystem::path& p, std::span<const std::uint8_t> b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-}
 
 void check_images(const fixq::NDArray<std::uint8_t>& a, std::span<const std::uint8_t> bytes) {
   if (a.shape.size() != 4 || a.shape[3] != 1 || a.shape[1] < 1 || a.shape[2] < 1) std::abort();

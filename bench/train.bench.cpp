@@ -1,0 +1,63 @@
+// Training steps of the MNIST example's LeNet (431,080 parameters) on mini-batches
+// of 64 random images: float, and quantization-aware (4-bit weights, 8-bit
+// activations, dynamic fixed point), on one and two threads. Items are images;
+// compare items_per_second. Results: bench/RESULTS.md.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include <fixq/train.hpp>
+
+namespace {
+
+namespace train = fixq::train;
+
+train::Network lenet() {
+  train::Network n({28, 28, 1});
+  n.add(train::Conv2D("conv1", 20, {5, 5}));
+  n.add(train::ReLU("relu1"));
+  n.add(train::MaxPool2D("pool1", {2, 2}));
+  n.add(train::Conv2D("conv2", 50, {5, 5}));
+  n.add(train::ReLU("relu2"));
+  n.add(train::MaxPool2D("pool2", {2, 2}));
+  n.add(train::Flatten("flatten"));
+  n.add(train::Dense("fc1", 500));
+  n.add(train::ReLU("relu3"));
+  n.add(train::Dense("fc2", 10));
+  n.build(1);
+  return n;
+}
+
+void BM_lenet_step(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const bool qat = state.range(1) != 0;
+  constexpr std::int64_t batch = 64;
+  train::Network net = lenet();
+  fixq::NDArray<float> x({batch, 28, 28, 1});
+  std::vector<std::uint8_t> y(batch);
+  std::mt19937 g(3);
+  for (float& v : x.data) v = static_cast<float>(g() % 256) / 256.0f;
+  for (auto& l : y) l = static_cast<std::uint8_t>(g() % 10);
+  train::Optimizer opt({});
+  train::QuantHooks hooks;
+  if (qat)
+    hooks.at = [](const train::Layer* l, train::HookPoint p) -> std::optional<train::Quantizer> {
+      if (p == train::HookPoint::Weights && l && (l->type() == "Dense" || l->type() == "Conv2D"))
+        return train::Quantizer{.word = 4};
+      if (p == train::HookPoint::Activations) return train::Quantizer{.word = 8, .is_signed = l != nullptr};
+      return std::nullopt;
+    };
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    const train::StepResult r = net.train_step(x, y, opt, 1e-4, hooks, 1, step++, 32, threads);
+    benchmark::DoNotOptimize(r.loss);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_lenet_step)->ArgNames({"threads", "qat"})->Args({1, 0})->Args({2, 0})->Args({1, 1})->Args({2, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
