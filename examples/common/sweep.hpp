@@ -23,13 +23,14 @@ namespace fixq_examples {
 using fixq::Model;
 using fixq::NDArray;
 
-/// Runs job(i) for i in [0, n) on all threads (OpenMP), then finished(i) under a
-/// lock; rethrows the first failure. Each job runs the kernels on its own thread.
+/// Runs job(i) for i in [0, n) on fixq::threads() threads (OpenMP), then
+/// finished(i) under a lock; rethrows the first failure. Each job runs the kernels
+/// on its own thread (nested parallel regions run serially).
 inline void for_each_job(std::size_t n, const std::function<void(std::size_t)>& job,
                          const std::function<void(std::size_t)>& finished) {
   std::vector<std::exception_ptr> errors(n);
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(fixq::threads())
 #endif
   for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) {
     const auto k = static_cast<std::size_t>(i);

@@ -106,7 +106,8 @@ inline std::vector<EpochRecord> fit(Network& net, const NDArray<float>& x, std::
   if (n == 0 || y.size() != n)
     throw std::invalid_argument("fixq::train::fit: " + std::to_string(n) + " samples, " + std::to_string(y.size()) +
                                 " labels");
-  if (o.batch == 0 || o.chunk == 0 || o.epochs < 0) throw std::invalid_argument("fixq::train::fit: batch and chunk must be >= 1");
+  if (o.batch == 0 || o.chunk == 0 || o.epochs < 0)
+    throw std::invalid_argument("fixq::train::fit: batch and chunk must be >= 1 and epochs >= 0");
   Optimizer opt(o.optimizer);
   const std::size_t per = x.size() / n;
   const std::int64_t steps = static_cast<std::int64_t>((n + o.batch - 1) / o.batch);
