@@ -11,31 +11,18 @@
 
 #include <fixq/train.hpp>
 
+#include "../examples/mnist/lenet.hpp"
+
 namespace {
 
 namespace train = fixq::train;
-
-train::Network lenet() {
-  train::Network n({28, 28, 1});
-  n.add(train::Conv2D("conv1", 20, {5, 5}));
-  n.add(train::ReLU("relu1"));
-  n.add(train::MaxPool2D("pool1", {2, 2}));
-  n.add(train::Conv2D("conv2", 50, {5, 5}));
-  n.add(train::ReLU("relu2"));
-  n.add(train::MaxPool2D("pool2", {2, 2}));
-  n.add(train::Flatten("flatten"));
-  n.add(train::Dense("fc1", 500));
-  n.add(train::ReLU("relu3"));
-  n.add(train::Dense("fc2", 10));
-  n.build(1);
-  return n;
-}
 
 void BM_lenet_step(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   const bool qat = state.range(1) != 0;
   constexpr std::int64_t batch = 64;
-  train::Network net = lenet();
+  train::Network net = fixq_examples::lenet();
+  net.build(1);
   fixq::NDArray<float> x({batch, 28, 28, 1});
   std::vector<std::uint8_t> y(batch);
   std::mt19937 g(3);

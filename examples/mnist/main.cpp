@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "../common/driver.hpp"
+#include "lenet.hpp"
 
 int main(int argc, char** argv) {
-  namespace train = fixq::train;
   const std::filesystem::path examples = FIXQ_EXAMPLES_DIR;
   fixq_examples::Task t;
   t.dataset = "mnist";
@@ -25,21 +25,7 @@ int main(int argc, char** argv) {
     d.labels = fixq::read_idx_labels(dir / "calibration-labels-idx1-ubyte.gz");
     return d;
   };
-  t.network = [] {
-    // Caffe's LeNet (Ristretto's MNIST network) with ReLU: 431,080 parameters.
-    train::Network n({28, 28, 1});
-    n.add(train::Conv2D("conv1", 20, {5, 5}));
-    n.add(train::ReLU("relu1"));
-    n.add(train::MaxPool2D("pool1", {2, 2}));
-    n.add(train::Conv2D("conv2", 50, {5, 5}));
-    n.add(train::ReLU("relu2"));
-    n.add(train::MaxPool2D("pool2", {2, 2}));
-    n.add(train::Flatten("flatten"));
-    n.add(train::Dense("fc1", 500));
-    n.add(train::ReLU("relu3"));
-    n.add(train::Dense("fc2", 10));
-    return n;
-  };
+  t.network = fixq_examples::lenet;
   t.epochs = 8;
   t.batch = 64;
   t.lr = 1e-3;
