@@ -1,9 +1,11 @@
 // fixq::Format (include/fixq/core/format.hpp): validation, code limits, LSB,
-// value limits, names; the names of the modes; Fixed's storage types.
+// value limits, names and operator<< (core/io.hpp); the names of the modes;
+// Fixed's storage types.
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -206,6 +208,17 @@ TEST_CASE("Format::name and Fixed<...>::format()", "[format]") {
   CHECK(Format{8, 4, true} != Format{8, 4, false});
   CHECK(Format{8, 4, true} != Format{8, 5, true});
   CHECK(Format{8, 4, true} != Format{9, 4, true});
+}
+
+TEST_CASE("operator<< writes Format::name()", "[format]") {
+  std::ostringstream os;
+  os << Format{8, 4} << " " << Format{16, -2, false} << " " << Format{64, 1022} << " " << Format{1, 0, false};
+  CHECK(os.str() == "Fixed<8,4> UFixed<16,-2> Fixed<64,1022> UFixed<1,0>");
+  // Exactly name(), also for a format made from a Fixed type.
+  std::ostringstream q;
+  q << UFixed<12, 20, Round::Floor>::format();
+  CHECK(q.str() == UFixed<12, 20>::format().name());
+  CHECK(q.str() == "UFixed<12,20>");
 }
 
 TEST_CASE("to_string(Round) and to_string(Overflow)", "[format]") {

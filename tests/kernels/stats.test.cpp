@@ -19,7 +19,10 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <iomanip>
 #include <random>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -395,6 +398,35 @@ TEST_CASE("Error statistics: worked examples", "[kernels][stats]") {
     CHECK(s.mse == only.mse);
     CHECK(s.sqnr_db == only.sqnr_db);
   }
+}
+
+TEST_CASE("operator<<: every field on one line, doubles by the stream's settings", "[kernels][stats]") {
+  const auto text = [](const QuantStats& s, int precision = 6) {
+    std::ostringstream os;
+    os << std::setprecision(precision) << s;
+    return os.str();
+  };
+  // 0.3f -> 0.25, 1 -> 1, -0.5 -> -0.5, 2.5 -> 1.75 (saturated) in Fixed<4,2>.
+  const Eigen::ArrayXf x = (Eigen::ArrayXf(4) << 0.3f, 1.0f, -0.5f, 2.5f).finished();
+  const QuantStats s = fixq::quantize_stats(x, {Format{4, 2}});
+  CHECK(text(s) == "count=4 saturated_high=1 saturated_low=0 nan_count=0 max_abs_error=0.75 mse=0.14125 "
+                   "sqnr_db=11.2819");
+  // Precision 17 shows every bit (of fixed values here: the sums above may differ in their
+  // last bits between builds, see the top of the file).
+  CHECK(text(QuantStats{3, 0, 0, 0, 0.1, 0.01, 20.0}, 17) ==
+        "count=3 saturated_high=0 saturated_low=0 nan_count=0 max_abs_error=0.10000000000000001 "
+        "mse=0.01 sqnr_db=20");
+  // A default QuantStats (no elements: +inf SQNR), and every count field in its place.
+  CHECK(text(QuantStats{}) ==
+        "count=0 saturated_high=0 saturated_low=0 nan_count=0 max_abs_error=0 mse=0 sqnr_db=inf");
+  CHECK(text(QuantStats{5, 1, 2, 3, 0.5, 0.25, -3.0}) ==
+        "count=5 saturated_high=1 saturated_low=2 nan_count=3 max_abs_error=0.5 mse=0.25 sqnr_db=-3");
+  // No newline, so it composes with other output.
+  std::ostringstream os;
+  os << "[" << QuantStats{} << "]";
+  CHECK(os.str().front() == '[');
+  CHECK(os.str().back() == ']');
+  CHECK(os.str().find('\n') == std::string::npos);
 }
 
 TEST_CASE("Overflow::Throw: nothing thrown, the statistics of Saturate", "[kernels][stats]") {

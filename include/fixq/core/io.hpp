@@ -1,8 +1,9 @@
-// fixq/core/io.hpp - exact decimal text of a Fixed.
+// fixq/core/io.hpp - text output: exact decimal text of a Fixed, and a Format's name.
 //
 // Every value code * 2^-frac has a finite decimal expansion; to_string and
 // operator<< print all of it (no rounding), e.g. Fixed<8,4>(-0.3) prints
 // "-0.3125". Fixed<W,F> with F < 0 prints an integer.
+// A Format prints its name(): "Fixed<8,4>", "UFixed<8,8>".
 #ifndef FIXQ_CORE_IO_HPP
 #define FIXQ_CORE_IO_HPP
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include <fixq/core/fixed.hpp>
+#include <fixq/core/format.hpp>
 #include <fixq/core/int128.hpp>
 
 namespace fixq {
@@ -62,6 +64,11 @@ std::string to_string(const Fixed<W, F, R, O, S>& x) {
 template <int W, int F, Round R, Overflow O, bool S>
 std::ostream& operator<<(std::ostream& os, const Fixed<W, F, R, O, S>& x) {
   return os << to_string(x);
+}
+
+/// Writes f.name(), e.g. "Fixed<8,4>" or "UFixed<8,8>".
+inline std::ostream& operator<<(std::ostream& os, const Format& f) {
+  return os << f.name();
 }
 
 }  // namespace fixq

@@ -14,6 +14,11 @@
 // q is exactly what fixq::quantize returns for the same arguments (same seed,
 // same flat indices). Under Overflow::Throw the statistics are those of
 // Saturate (nothing is thrown), so they can tell beforehand whether it would.
+//
+// operator<< writes every field on one line, in the order above; for
+// x = {0.3f, 1, -0.5, 2.5} and Format{4, 2}:
+//   count=4 saturated_high=1 saturated_low=0 nan_count=0 max_abs_error=0.75 mse=0.14125 sqnr_db=11.2819
+// The doubles take the stream's precision and flags (std::setprecision(17) for every bit).
 #ifndef FIXQ_KERNELS_STATS_HPP
 #define FIXQ_KERNELS_STATS_HPP
 
@@ -23,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <ostream>
 #include <vector>
 
 #include <fixq/core/convert.hpp>
@@ -42,6 +48,14 @@ struct QuantStats {
   double mse = 0;
   double sqnr_db = std::numeric_limits<double>::infinity();
 };
+
+/// One line, every field as name=value (no newline); the doubles are formatted
+/// by the stream's settings.
+inline std::ostream& operator<<(std::ostream& os, const QuantStats& s) {
+  return os << "count=" << s.count << " saturated_high=" << s.saturated_high
+            << " saturated_low=" << s.saturated_low << " nan_count=" << s.nan_count
+            << " max_abs_error=" << s.max_abs_error << " mse=" << s.mse << " sqnr_db=" << s.sqnr_db;
+}
 
 /// Statistics of quantizing n contiguous values by `spec`, whose flat indices
 /// start at first_index. Under Overflow::Throw the values are those of Saturate
