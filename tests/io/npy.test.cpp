@@ -176,3 +176,33 @@ TEST_CASE("npy: malformed files give an error naming the file and the problem", 
   fails(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)", f4_data), "malformed header");
   CHECK_THROWS_WITH(fixq::read_npy<float>("/nonexistent/x.npy"), Catch::StartsWith("/nonexistent/x.npy: cannot open"));
 }
+
+TEST_CASE("npy: writers leave no short file and keep the previous one", "[io][npy]") {
+  const fs::path dir = fs::temp_directory_path() / "fixq_npy_test_atomic";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path p = dir / "x.npy";
+  fixq::write_npy(p, fixq::NDArray<float>({2}, {1, 2}));
+  const auto before = read_all(p);
+  {
+    fixq::NpyWriter<float> w(p, {4});
+    w.append(std::vector<float>{5, 6});
+    CHECK(read_all(p) == before);  // nothing visible before close()
+    // destroyed without close(): an exception half-way
+  }
+  CHECK(read_all(p) == before);
+  {
+    fixq::NpyWriter<float> w(p, {4});
+    w.append(std::vector<float>{5, 6});
+    CHECK_THROWS_WITH(w.close(), Catch::Contains("2 elements written for shape (4,)"));
+  }
+  CHECK(read_all(p) == before);
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left
+  // A missing folder and a full device: the system's reason.
+  CHECK_THROWS_WITH(fixq::write_npy(dir / "no" / "x.npy", fixq::NDArray<float>({1}, {1})),
+                    Catch::Contains("no/x.npy") && Catch::Contains("No such file or directory"));
+  if (fs::exists("/dev/full"))
+    CHECK_THROWS_WITH(fixq::write_npy("/dev/full", fixq::NDArray<float>({1}, {1})),
+                      Catch::StartsWith("/dev/full: ") && Catch::Contains("No space left on device"));
+  fs::remove_all(dir);
+}

@@ -7,13 +7,18 @@
 //   .h    a C99 / C++ header: the array (of that same type) with shape and format
 //         macros; compiles with -Wall -Wextra -Werror in both languages
 // Codes are written as hexadecimal or binary, never as decimal text of values.
+// Each file is written atomically (fixq/io/files.hpp): the path overloads publish
+// it when it is complete, so a failure leaves no short file; the AtomicFile&
+// overloads write into a file of an AtomicGroup, which publishes all its files at
+// once (an export: nothing appears unless every file was written).
 #ifndef FIXQ_IO_CODE_FILES_HPP
 #define FIXQ_IO_CODE_FILES_HPP
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -21,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fixq/io/files.hpp>
 #include <fixq/io/npy.hpp>
 #include <fixq/layers/ndarray.hpp>
 
@@ -44,11 +50,6 @@ constexpr DType code_dtype(int word, bool is_signed) {
 }
 
 namespace detail {
-
-inline void check_written(std::ofstream& out, const std::filesystem::path& p) {
-  out.close();
-  if (!out) throw file_error(p.string() + ": write error");
-}
 
 /// "conv1.weight" -> "conv1_weight" (a C identifier; a leading digit gets "t_").
 inline std::string c_identifier(const std::string& name) {
@@ -93,15 +94,15 @@ inline void check_codes(const CodeTensor& t) {
 
 }  // namespace detail
 
-/// Writes the codes as .npy of code_dtype(word, is_signed).
-inline void write_code_npy(const std::filesystem::path& path, const CodeTensor& t) {
+/// Writes the codes as .npy of code_dtype(word, is_signed) into `file` (not committed).
+inline void write_code_npy(AtomicFile& file, const CodeTensor& t) {
   detail::check_codes(t);
   const auto put = [&]<class T>(T) {
     NDArray<T> a;
     a.shape = t.shape;
     a.data.reserve(t.codes.size());
     for (const std::int64_t c : t.codes) a.data.push_back(static_cast<T>(c));
-    write_npy(path, a);
+    write_npy(file, a);
   };
   switch (code_dtype(t.word, t.is_signed)) {
     case DType::Int8: put(std::int8_t{}); break;
@@ -115,11 +116,11 @@ inline void write_code_npy(const std::filesystem::path& path, const CodeTensor& 
   }
 }
 
-/// Writes the codes for $readmemh: word-bit two's complement, ceil(word / 4) digits per line.
-inline void write_code_hex(const std::filesystem::path& path, const CodeTensor& t) {
+/// Writes the codes for $readmemh into `file` (not committed): word-bit two's
+/// complement, ceil(word / 4) digits per line.
+inline void write_code_hex(AtomicFile& file, const CodeTensor& t) {
   detail::check_codes(t);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw file_error(path.string() + ": cannot open for writing");
+  std::ostream& out = file.stream();
   const std::uint64_t mask = t.word == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << t.word) - 1;
   const int digits = (t.word + 3) / 4;
   static constexpr char hex[] = "0123456789abcdef";
@@ -129,18 +130,18 @@ inline void write_code_hex(const std::filesystem::path& path, const CodeTensor& 
     for (int d = digits - 1; d >= 0; --d, u >>= 4) line[static_cast<std::size_t>(d)] = hex[u & 15];
     out.write(line.data(), static_cast<std::streamsize>(line.size()));
   }
-  detail::check_written(out, path);
+  file.check();
 }
 
-/// Writes a C header: `static const <type> <id>[N]` and macros <ID>_RANK, <ID>_DIM<k>,
-/// <ID>_SIZE, <ID>_WORD, <ID>_SIGNED and <ID>_FRAC (or <ID>_FRACS {..} per channel).
-inline void write_code_header(const std::filesystem::path& path, const CodeTensor& t, const nlohmann::json& format) {
+/// Writes a C header into `file` (not committed): `static const <type> <id>[N]` and
+/// macros <ID>_RANK, <ID>_DIM<k>, <ID>_SIZE, <ID>_WORD, <ID>_SIGNED and <ID>_FRAC
+/// (or <ID>_FRACS {..} per channel).
+inline void write_code_header(AtomicFile& file, const CodeTensor& t, const nlohmann::json& format) {
   detail::check_codes(t);
   const std::string id = detail::c_identifier(t.name), ID = detail::upper(id);
   const DType dt = code_dtype(t.word, t.is_signed);
   const int bits = static_cast<int>(dtype_size(dt)) * 8;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw file_error(path.string() + ": cannot open for writing");
+  std::ostream& out = file.stream();
   out << "/* " << t.name << ": integer codes exported by fixq (C99 and C++). */\n"
       << "#ifndef FIXQ_EXPORT_" << ID << "_H\n#define FIXQ_EXPORT_" << ID << "_H\n\n#include <stdint.h>\n\n"
       << "#define " << ID << "_RANK " << t.shape.size() << "\n";
@@ -161,7 +162,24 @@ inline void write_code_header(const std::filesystem::path& path, const CodeTenso
     out << (i % 12 ? " " : "\n  ") << detail::c_hex_literal(t.codes[i], bits, t.is_signed) << (i + 1 < t.codes.size() ? "," : "");
   if (t.codes.empty()) out << "0";
   out << "\n};\n\n#endif\n";
-  detail::check_written(out, path);
+  file.check();
+}
+
+/// The same three writers to a path, each file published when complete.
+inline void write_code_npy(const std::filesystem::path& path, const CodeTensor& t) {
+  AtomicFile f(path);
+  write_code_npy(f, t);
+  f.commit();
+}
+inline void write_code_hex(const std::filesystem::path& path, const CodeTensor& t) {
+  AtomicFile f(path);
+  write_code_hex(f, t);
+  f.commit();
+}
+inline void write_code_header(const std::filesystem::path& path, const CodeTensor& t, const nlohmann::json& format) {
+  AtomicFile f(path);
+  write_code_header(f, t, format);
+  f.commit();
 }
 
 }  // namespace fixq

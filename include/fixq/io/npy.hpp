@@ -9,10 +9,14 @@
 // (or single-byte) int8..int64, uint8..uint64, float32 and float64. Anything else
 // (Fortran order, big-endian, bool, complex, structured or object arrays), a bad
 // magic string, a malformed header, a size that disagrees with the shape, a
-// truncated or overlong file gives fixq::file_error naming the file and the problem.
+// truncated or overlong file, or a path that is not a regular file (a FIFO would block
+// the reader) gives fixq::file_error naming the file and the problem.
 // Values are converted to the type asked for: integers to floating point exactly
 // where the type can hold them, floating point never to integers, integers to
 // integers only when every value fits (else the first that does not is named).
+//
+// Writing is always C order, little-endian, format version 1.0, and atomic
+// (fixq/io/files.hpp): the file appears at close(), whole, or not at all.
 #ifndef FIXQ_IO_NPY_HPP
 #define FIXQ_IO_NPY_HPP
 
@@ -25,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -33,16 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include <fixq/io/files.hpp>
 #include <fixq/layers/ndarray.hpp>
 
 namespace fixq {
-
-/// A file that cannot be read or written, or whose content is malformed; the
-/// message names the file and the problem.
-class file_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// The element types of .npy files fixq reads and writes.
 enum class DType : unsigned char { Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float32, Float64 };
@@ -279,6 +278,7 @@ inline std::string npy_header_bytes(DType t, const Shape& shape) {
 class NpyReader {
  public:
   explicit NpyReader(std::filesystem::path path) : path_(std::move(path)) {
+    require_regular_file(path_, "file");  // before opening: a FIFO would block
     in_.open(path_, std::ios::binary);
     if (!in_) fail("cannot open the file");
     std::error_code ec;
@@ -379,47 +379,62 @@ NDArray<T> parse_npy(std::span<const char> bytes, const std::string& name) {
 }
 
 /// Writes rows of a .npy file whose shape is known up front: the header first,
-/// then append() batches; close() (or the destructor) checks that exactly the
-/// announced number of elements was written.
+/// then append() batches; close() checks that exactly the announced number of
+/// elements was written. The file is an AtomicFile: with the path constructor it
+/// appears at close(), whole; a writer destroyed before close() (an exception
+/// half-way) leaves no file and the previous one as it was. With the AtomicFile&
+/// constructor (a file of an AtomicGroup) the group's commit() publishes it.
 template <class T>
 class NpyWriter {
  public:
-  NpyWriter(std::filesystem::path path, Shape shape) : path_(std::move(path)), shape_(std::move(shape)) {
-    expected_ = shape_size(shape_);
-    out_.open(path_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw file_error(path_.string() + ": cannot open for writing");
-    const std::string h = detail::npy_header_bytes(dtype_of<T>(), shape_);
-    out_.write(h.data(), static_cast<std::streamsize>(h.size()));
+  NpyWriter(std::filesystem::path path, Shape shape)
+      : own_(std::make_unique<AtomicFile>(std::move(path))), file_(own_.get()), shape_(std::move(shape)) {
+    start();
   }
+  NpyWriter(AtomicFile& file, Shape shape) : file_(&file), shape_(std::move(shape)) { start(); }
   NpyWriter(const NpyWriter&) = delete;
   NpyWriter& operator=(const NpyWriter&) = delete;
-  ~NpyWriter() {
-    if (out_.is_open()) out_.close();
-  }
+
   void append(std::span<const T> values) {
     if (written_ + values.size() > expected_)
-      throw file_error(path_.string() + ": more elements written than the shape " + shape_text(shape_) + " holds");
-    out_.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size_bytes()));
+      throw file_error(file_->target().string() + ": more elements written than the shape " + shape_text(shape_) + " holds");
+    file_->stream().write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size_bytes()));
+    file_->check();  // a full disk shows at once, not after the whole run
     written_ += values.size();
   }
   void close() {
-    out_.close();
-    if (!out_) throw file_error(path_.string() + ": write error");
     if (written_ != expected_)
-      throw file_error(path_.string() + ": " + std::to_string(written_) + " elements written for shape " + shape_text(shape_));
+      throw file_error(file_->target().string() + ": " + std::to_string(written_) + " elements written for shape " +
+                       shape_text(shape_));
+    if (own_) own_->commit();
+    else file_->check();
   }
 
  private:
-  std::filesystem::path path_;
+  void start() {
+    expected_ = shape_size(shape_);
+    const std::string h = detail::npy_header_bytes(dtype_of<T>(), shape_);
+    file_->stream().write(h.data(), static_cast<std::streamsize>(h.size()));
+  }
+
+  std::unique_ptr<AtomicFile> own_;
+  AtomicFile* file_;
   Shape shape_;
-  std::ofstream out_;
   std::size_t expected_ = 0, written_ = 0;
 };
 
-/// Writes a whole array.
+/// Writes a whole array (atomically: see NpyWriter).
 template <class T>
 void write_npy(const std::filesystem::path& path, const NDArray<T>& a) {
   NpyWriter<T> w(path, a.shape);
+  w.append(a.data);
+  w.close();
+}
+
+/// Writes a whole array into a file of an AtomicGroup (published by the group's commit()).
+template <class T>
+void write_npy(AtomicFile& file, const NDArray<T>& a) {
+  NpyWriter<T> w(file, a.shape);
   w.append(a.data);
   w.close();
 }
