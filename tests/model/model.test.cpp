@@ -3,6 +3,7 @@
 // finds a wrong element (a layer whose int path is off by one LSB somewhere).
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,12 +62,13 @@ class OffByOne : public fixq::Layer {
  public:
   OffByOne() : Layer("wrong") {}
   std::string type() const override { return "OffByOne"; }
+  std::unique_ptr<fixq::Layer> clone() const override { return std::make_unique<OffByOne>(*this); }
 
  protected:
   void on_bind() override { set_output(input_formats()[0], input_shapes()[0]); }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override { return *in[0]; }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override { return *in[0]; }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t) const override { return *in[0]; }
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t) const override {
     auto y = *in[0];
     if (y.size() > 5) y.data[5] += 1;
     return y;

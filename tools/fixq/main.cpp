@@ -74,7 +74,7 @@ class InputBatches {
   }
   /// Codes of rows [first, first + batch): given (checked against the input format) or quantized.
   fixq::NDArray<std::int32_t> codes(std::int64_t first) {
-    if (!codes_) return mf_.model.input_codes(values(first));
+    if (!codes_) return mf_.model.input_codes(values(first), static_cast<std::uint64_t>(first));
     fixq::NDArray<std::int64_t> c = reader_.read_rows<std::int64_t>(first, batch_);
     const fixq::Format& f = mf_.model.input_spec().format;
     const std::int64_t lo = f.is_signed ? -(std::int64_t{1} << (f.word - 1)) : 0;
@@ -106,27 +106,9 @@ fixq::Shape with_batch(std::int64_t n, const fixq::Shape& s) {
   return b;
 }
 
-bool stochastic(const fixq::Model& m) {
-  if (m.input_spec().round == fixq::Round::Stochastic) return true;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    const fixq::Layer& l = m.layer(i);
-    const fixq::QuantSpec* s = nullptr;
-    if (const auto* d = dynamic_cast<const fixq::Dense*>(&l)) s = &d->formats().output;
-    else if (const auto* c = dynamic_cast<const fixq::Conv2D*>(&l)) s = &c->formats().output;
-    else if (const auto* b = dynamic_cast<const fixq::BatchNorm*>(&l)) s = &b->formats().output;
-    else if (const auto* a = dynamic_cast<const fixq::AvgPool2D*>(&l)) s = &a->output_spec();
-    else if (const auto* ad = dynamic_cast<const fixq::Add*>(&l)) s = &ad->output_spec();
-    else if (const auto* ct = dynamic_cast<const fixq::Concat*>(&l)) s = &ct->output_spec();
-    if (s && s->round == fixq::Round::Stochastic) return true;
-  }
-  return false;
-}
-
-/// Samples per batch: the one asked for, else 256, or all at once for a stochastic
-/// model (its noise is keyed by the element's index within the batch).
-std::int64_t default_batch(std::int64_t asked, const fixq::Model& m) {
-  return asked > 0 ? asked : stochastic(m) ? std::numeric_limits<std::int32_t>::max() : 256;
-}
+/// Samples per batch: the one asked for, else 256 (stochastic results are keyed by
+/// the sample's index in the whole input, so batching never changes them).
+std::int64_t default_batch(std::int64_t asked) { return asked > 0 ? asked : 256; }
 
 void require_formats(const fixq::ModelFile& mf, const std::string& what) {
   if (!mf.quantized)
@@ -171,17 +153,14 @@ int cmd_info(const fixq::ModelFile& mf) {
     std::string in = fixq::shape_text(l.input_shapes()[0]);
     for (std::size_t k = 1; k < l.input_shapes().size(); ++k) in += "+";
     std::string wf = "-";
-    const auto linear_fmt = [&](const fixq::LinearFormats& f) {
-      wf = format_text(f.weight);
-      if (!f.weight_frac.empty()) {
-        const auto [lo, hi] = std::minmax_element(f.weight_frac.begin(), f.weight_frac.end());
-        wf = std::string(f.weight.is_signed ? "s" : "u") + std::to_string(f.weight.word) + "." + std::to_string(*lo) + ".." +
-             std::to_string(*hi);
-      }
-    };
-    if (const auto* d = dynamic_cast<const fixq::Dense*>(&l)) linear_fmt(d->formats());
-    else if (const auto* c = dynamic_cast<const fixq::Conv2D*>(&l)) linear_fmt(c->formats());
-    else if (const auto* b = dynamic_cast<const fixq::BatchNorm*>(&l)) linear_fmt(b->formats());
+    if (const fixq::detail::LinearCore* core = l.linear_core()) {
+      const auto& f = core->weight_formats();
+      const auto [lo, hi] = std::minmax_element(f.begin(), f.end(), [](const auto& a, const auto& b) { return a.frac < b.frac; });
+      wf = format_text(*lo);
+      if (lo->frac != hi->frac)
+        wf = std::string(lo->is_signed ? "s" : "u") + std::to_string(lo->word) + "." + std::to_string(lo->frac) + ".." +
+             std::to_string(hi->frac);
+    }
     t << std::left << std::setw(14) << l.name() << std::setw(16) << l.type() << std::setw(16) << in << std::setw(16)
       << fixq::shape_text(l.output_shape());
     if (mf.quantized)
@@ -248,7 +227,7 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
   if (!is_float) require_formats(mf, "sim or int path");
   if (a.codes && !(a.path == "int")) throw usage_error("--codes needs --path int (the float and sim paths give values)");
   if (a.input_codes && a.path != "int") throw usage_error("--input-codes needs --path int");
-  const std::int64_t batch = default_batch(a.batch, m);
+  const std::int64_t batch = default_batch(a.batch);
   InputBatches in(mf, input, batch, a.input_codes);
   const std::int64_t n = in.rows();
   const std::string out_name = m.outputs().front();
@@ -277,11 +256,11 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
   for (std::int64_t first = 0; first < n; first += in.batch()) {
     if (is_float || is_sim) {
       const fixq::NDArray<float> x = in.values(first);
-      const auto ys = is_float ? m.forward_float_all(x) : m.forward_sim_all(x);
+      const auto ys = is_float ? m.forward_float_all(x) : m.forward_sim_all(x, static_cast<std::uint64_t>(first));
       out.put(ys[oi]);
       for (std::size_t i = 0; i < all.size(); ++i) all[i]->put(ys[i]);
     } else {
-      const auto ys = m.forward_int_all(in.codes(first));
+      const auto ys = m.forward_int_all(in.codes(first), static_cast<std::uint64_t>(first));
       out.put(ys[oi]);
       for (std::size_t i = 0; i < all.size(); ++i) all[i]->put(ys[i]);
     }
@@ -298,11 +277,11 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
 int cmd_verify(const fixq::ModelFile& mf, const fs::path& input, std::int64_t batch_arg) {
   require_formats(mf, "integer network to verify");
   const fixq::Model& m = mf.model;
-  const std::int64_t batch = default_batch(batch_arg, m);
+  const std::int64_t batch = default_batch(batch_arg);
   InputBatches in(mf, input, batch, false);
   std::size_t elements = 0;
   for (std::int64_t first = 0; first < in.rows(); first += in.batch()) {
-    const fixq::VerifyReport r = m.verify_bit_exact(in.values(first));
+    const fixq::VerifyReport r = m.verify_bit_exact(in.values(first), static_cast<std::uint64_t>(first));
     elements += r.elements_checked;
     if (!r.ok) {
       // The element's index in the whole input: batch offset plus the index in this batch.
@@ -431,20 +410,20 @@ int main(int argc, char** argv) {
   runc->add_flag("--input-codes", run.input_codes, "INPUT holds codes of the input format (int path)");
   runc->add_option("--seed", seed, "seed of stochastic rounding (replaces the file's seeds)");
   runc->add_option("--all", run.all_dir, "also write every layer's output to DIR/<layer>.npy");
-  runc->add_option("--batch", run.batch, "samples per batch (default 256; all at once for stochastic models)");
+  runc->add_option("--batch", run.batch, "samples per batch (default 256)");
 
   auto* verify = app.add_subcommand("verify", "check that the int path equals the sim path on every layer");
   verify->add_option("MODEL", model, "model.json or its folder")->required();
   verify->add_option("INPUT", input, ".npy of inputs (N, *input shape)")->required();
   verify->add_option("--seed", seed, "seed of stochastic rounding (replaces the file's seeds)");
-  verify->add_option("--batch", batch, "samples per batch (default 256; all at once for stochastic models)");
+  verify->add_option("--batch", batch, "samples per batch (default 256)");
 
   CalibrateArgs cal;
   auto* calc = app.add_subcommand("calibrate", "choose every fractional length from data (dynamic fixed point)");
   calc->add_option("MODEL", model, "model.json or its folder")->required();
   calc->add_option("DATA", input, ".npy of calibration inputs (N, *input shape)")->required();
-  calc->add_option("--bits", cal.bits, "activation word (and weight word unless --weight-bits)")->required()->check(CLI::Range(1, 24));
-  calc->add_option("--weight-bits", cal.weight_bits, "weight word")->check(CLI::Range(1, 24));
+  calc->add_option("--bits", cal.bits, "activation word (and weight word unless --weight-bits)")->required()->check(CLI::Range(1, fixq::Layer::max_word));
+  calc->add_option("--weight-bits", cal.weight_bits, "weight word")->check(CLI::Range(1, fixq::Layer::max_word));
   calc->add_option("--method", cal.method, "MaxAbs, OverflowRate or MinMSE")->check(CLI::IsMember({"MaxAbs", "OverflowRate", "MinMSE"}));
   calc->add_option("--overflow-rate", cal.overflow_rate, "fraction of values allowed to saturate (OverflowRate)")->check(CLI::Range(0.0, 1.0));
   calc->add_flag("--per-channel", cal.per_channel, "one weight fraction per output channel");

@@ -27,8 +27,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +40,8 @@
 #include <fixq/io/code_files.hpp>
 #include <fixq/io/npy.hpp>
 #include <fixq/layers.hpp>
+#include <fixq/layers/describe.hpp>
+#include <fixq/layers/registry.hpp>
 #include <fixq/model/model.hpp>
 
 namespace fixq {
@@ -73,6 +78,29 @@ inline json window_json(const Window2D& w, const WindowGeometry& g) {
   return json{{"kernel", w.size}, {"strides", w.strides}, {"dilation", w.dilation},
               {"padding", {g.pad_top, bottom, g.pad_left, right}}};
 }
+
+/// A layer's scalar attributes as the manifest lists them (the window, formats and
+/// weights have their own entries).
+class ManifestAttrs final : public AttrVisitor {
+ public:
+  explicit ManifestAttrs(json& j) : j_(j) {}
+  void tensor(const char*, const char*, NDArray<float>&, TensorRole, bool) override {}
+  void vector(const char*, const char*, std::vector<float>&) override {}
+  void integer(const char* key, int& v, int, int, std::optional<int>, AttrScope scope) override {
+    if (scope == AttrScope::FileAndManifest) j_[key] = v;
+  }
+  void number(const char* key, double& v, std::optional<double> omit, AttrScope scope) override {
+    if (scope == AttrScope::FileAndManifest && !(omit && v == *omit)) j_[key] = v;
+  }
+  void pair(const char*, std::array<int, 2>&, int, std::optional<std::array<int, 2>>) override {}
+  void padding(const char*, Padding&) override {}
+  void param_format(const char* key, Format& f, std::span<const float>) override { j_[key] = formats_json({f}); }
+  void output(QuantSpec&) override {}
+  void linear(LinearFormats&) override {}
+
+ private:
+  json& j_;
+};
 
 /// The layout of an activation tensor (batch first).
 inline std::string layout_of(const Shape& s) {
@@ -160,65 +188,32 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
     j["macs"] = info.macs;
     json files = json::object();
 
-    // Weighted layers: weight and bias codes and the requantization.
-    const auto linear = [&](const detail::LinearCore& core, const QuantSpec& out, const Shape& wshape,
-                            const std::string& layout, const auto& to_file_order) {
-      const auto& wf = core.weight_formats();
-      const auto& bf = core.bias_formats();
+    // What the layer describes: its window, scalar attributes and notes; a weighted
+    // layer's codes and requantization; a new format's modes.
+    if (const WindowGeometry* g = l.sliding_window()) j.update(detail::window_json(g->window, *g));
+    detail::ManifestAttrs attrs(j);
+    layer_type_of(l).visit(l, attrs);
+    for (const LayerNote& n : l.notes()) std::visit([&](const auto& v) { j[n.key] = v; }, n.value);
+    if (const QuantSpec* out = l.output_quantization()) j.update(detail::spec_json(*out));
+    if (const detail::LinearCore* core = l.linear_core()) {
+      const auto& wf = core->weight_formats();
+      const auto& bf = core->bias_formats();
       j["weight_format"] = detail::formats_json(wf);
       j["bias_format"] = detail::formats_json(bf);
-      j.update(detail::spec_json(out));
       j["accumulator_bits"] = info.accumulator_bits;
       j["exact_sum_bits"] = info.exact_sum_bits;
-      std::vector<int> acc = core.accumulator_fracs(), prod, bias, shift;
-      for (std::size_t c = 0; c < acc.size(); ++c) {
-        prod.push_back(acc[c] - (l.input_formats()[0].frac + wf[c].frac));
-        bias.push_back(acc[c] - bf[c].frac);
-        shift.push_back(acc[c] - out.format.frac);
-      }
-      j["requantize"] = {{"accumulator_frac", acc}, {"product_shift", prod}, {"bias_shift", bias}, {"shift", shift}};
-      const std::vector<std::int64_t> w = to_file_order(core.weight_codes());
-      tensors.push_back(detail::export_tensor(dir, name + ".weight", "weight", name, wshape, layout, j["weight_format"],
-                                              wf[0].word, wf[0].is_signed, w));
+      j["requantize"] = {{"accumulator_frac", core->accumulator_fracs()},
+                         {"product_shift", core->product_shifts()},
+                         {"bias_shift", core->bias_shifts()},
+                         {"shift", core->output_shifts()}};
+      tensors.push_back(detail::export_tensor(dir, name + ".weight", "weight", name, core->weight_shape(),
+                                              core->weight_layout(), j["weight_format"], wf[0].word, wf[0].is_signed,
+                                              as64(core->weight_codes())));
       tensors.push_back(detail::export_tensor(dir, name + ".bias", "bias", name,
                                               Shape{static_cast<std::int64_t>(bf.size())}, "(out,)", j["bias_format"],
-                                              bf[0].word, bf[0].is_signed, core.bias_codes()));
+                                              bf[0].word, bf[0].is_signed, core->bias_codes()));
       files["weight"] = name + ".weight";
       files["bias"] = name + ".bias";
-    };
-    const auto same_order = [&](const std::vector<std::int32_t>& v) { return as64(v); };
-    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
-      linear(d->core(), d->formats().output, d->weights().shape, "(in, out)", same_order);
-    } else if (const auto* c = dynamic_cast<const Conv2D*>(&l)) {
-      // The core holds groups x K x out_g; the file holds HWIO (K x out).
-      const std::size_t out = static_cast<std::size_t>(c->weights().dim(3));
-      const std::size_t outg = out / static_cast<std::size_t>(c->groups());
-      const std::size_t K = c->weights().size() / out;
-      const auto hwio = [&](const std::vector<std::int32_t>& v) {
-        std::vector<std::int64_t> r(v.size());
-        for (std::size_t k = 0; k < K; ++k)
-          for (std::size_t o = 0; o < out; ++o) r[k * out + o] = v[((o / outg) * K + k) * outg + o % outg];
-        return r;
-      };
-      j.update(detail::window_json(c->window(), c->geometry()));
-      j["groups"] = c->groups();
-      linear(c->core(), c->formats().output, c->weights().shape, "HWIO (kh, kw, in / groups, out)", hwio);
-    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
-      linear(bn->core(), bn->formats().output, Shape{static_cast<std::int64_t>(bn->params().gamma.size())},
-             "(C,) scale per channel", same_order);
-    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
-      j.update(detail::window_json(ap->window(), ap->geometry()));
-      j.update(detail::spec_json(ap->output_spec()));
-      j["divisor"] = "the number of the window's cells inside the input";
-    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
-      j.update(detail::window_json(mp->window(), mp->geometry()));
-    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
-      if (!std::isinf(r->cap())) j["cap"] = r->cap();
-      j["cap_code"] = r->cap_code();  // the largest output code (the format's largest without a cap)
-    } else if (const auto* a = dynamic_cast<const Add*>(&l)) {
-      j.update(detail::spec_json(a->output_spec()));
-    } else if (const auto* ct = dynamic_cast<const Concat*>(&l)) {
-      j.update(detail::spec_json(ct->output_spec()));
     }
     const bool is_output = std::find(outputs.begin(), outputs.end(), name) != outputs.end();
     const Shape oshape = outs[i].shape;

@@ -25,12 +25,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +44,8 @@
 #include <fixq/core/spec.hpp>
 #include <fixq/io/npy.hpp>
 #include <fixq/layers.hpp>
+#include <fixq/layers/describe.hpp>
+#include <fixq/layers/registry.hpp>
 #include <fixq/model/model.hpp>
 #include <fixq/random/stream.hpp>
 
@@ -254,11 +258,137 @@ class JsonReader {
   const std::filesystem::path& file_;
 };
 
-/// Placeholder formats of a float model's layers (never used to compute; large
-/// enough reductions stay within the exact-sum bound).
-inline Format placeholder_format() { return Format{8, 0, true}; }
-
 inline json format_json(const Format& f) { return json{{"word", f.word}, {"frac", f.frac}, {"signed", f.is_signed}}; }
+
+/// The keys a layer type's description uses, in order (for the unknown-key check).
+class KeyCollector final : public AttrVisitor {
+ public:
+  std::vector<std::string_view> keys{"name", "type", "inputs", "comment"};
+  void tensor(const char* key, const char*, NDArray<float>&, TensorRole, bool) override { keys.push_back(key); }
+  void vector(const char* key, const char*, std::vector<float>&) override { keys.push_back(key); }
+  void integer(const char* key, int&, int, int, std::optional<int>, AttrScope) override { keys.push_back(key); }
+  void number(const char* key, double&, std::optional<double>, AttrScope) override { keys.push_back(key); }
+  void pair(const char* key, std::array<int, 2>&, int, std::optional<std::array<int, 2>>) override { keys.push_back(key); }
+  void padding(const char* key, Padding&) override { keys.push_back(key); }
+  void param_format(const char* key, Format&, std::span<const float>) override { keys.push_back(key); }
+  void output(QuantSpec&) override { keys.insert(keys.end(), {"output_format", "round", "overflow", "seed"}); }
+  void linear(LinearFormats&) override {
+    keys.insert(keys.end(), {"weight_format", "bias_format", "output_format", "round", "overflow", "seed", "weight_round"});
+  }
+};
+
+/// Fills a layer type's Params from its JSON object.
+class JsonAttrReader final : public AttrVisitor {
+ public:
+  /// seed_for(r): the seed of a spec rounding by r (the layer's own, or derived
+  /// from the model's for Round::Stochastic).
+  JsonAttrReader(const JsonReader& l, bool quantized, const Format& input,
+                 std::function<std::optional<std::uint64_t>(Round)> seed_for)
+      : l_(l), quantized_(quantized), input_(input), seed_for_(std::move(seed_for)) {}
+  void tensor(const char* key, const char*, NDArray<float>& t, TensorRole, bool optional) override {
+    t = optional && !l_.has(key) ? NDArray<float>{} : l_.weights(key);
+  }
+  void vector(const char* key, const char*, std::vector<float>& v) override { v = l_.weights(key).data; }
+  void integer(const char* key, int& v, int lo, int hi, std::optional<int> dflt, AttrScope) override {
+    if (l_.has(key) || !dflt) v = l_.integer(key, lo, hi);
+    else v = *dflt;
+  }
+  void number(const char* key, double& v, std::optional<double> omit, AttrScope) override {
+    if (l_.has(key) || !omit) v = l_.number(key);
+    else v = *omit;
+  }
+  void pair(const char* key, std::array<int, 2>& v, int lo, std::optional<std::array<int, 2>> dflt) override {
+    if (!l_.has(key) && !dflt) l_.at(key);  // the "missing" error
+    v = l_.pair(key, dflt.value_or(std::array<int, 2>{lo, lo}), lo);
+  }
+  void padding(const char* key, Padding& p) override {
+    if (std::string_view(key) != "padding") l_.fail("internal: padding attributes are named \"padding\"");
+    p = l_.padding();
+  }
+  void param_format(const char* key, Format& f, std::span<const float>) override {
+    if (quantized_) {
+      f = l_.format(key);
+    } else {
+      if (l_.has(key)) l_.fail("has \"" + std::string(key) + "\" but the model input has no \"format\" (a model has formats everywhere or nowhere)");
+      f = placeholder_format();
+    }
+  }
+  void output(QuantSpec& s) override {
+    const Round r = l_.round("round", Round::NearestEven);
+    s = QuantSpec{quantized_ ? l_.format("output_format") : placeholder_format(), r,
+                  l_.overflow("overflow", Overflow::Saturate), seed_for_(r)};
+    if (!quantized_ && l_.has("output_format"))
+      l_.fail("has \"output_format\" but the model input has no \"format\" (a model has formats everywhere or nowhere)");
+    if (s.round == Round::Stochastic && !s.seed) l_.fail("Stochastic rounding needs a \"seed\" (in the layer or the model)");
+  }
+  void linear(LinearFormats& f) override {
+    QuantSpec out{placeholder_format()};
+    output(out);
+    f = LinearFormats{input_, placeholder_format(), {}, {}, out, l_.round("weight_round", Round::NearestEven)};
+    if (quantized_) {
+      f.weight = l_.format("weight_format", &f.weight_frac);
+      if (l_.has("bias_format")) f.bias = l_.format("bias_format");
+    } else if (l_.has("weight_format") || l_.has("bias_format")) {
+      l_.fail("has weight or bias formats but the model input has no \"format\"");
+    }
+  }
+
+ private:
+  const JsonReader& l_;
+  bool quantized_;
+  Format input_;
+  std::function<std::optional<std::uint64_t>(Round)> seed_for_;
+};
+
+inline void spec_json(json& j, const QuantSpec& s, const char* format_key, bool quantized) {
+  if (quantized) j[format_key] = format_json(s.format);
+  j["round"] = std::string(to_string(s.round));
+  j["overflow"] = std::string(to_string(s.overflow));
+  if (s.seed) j["seed"] = *s.seed;
+}
+
+/// Writes a layer's attributes into its JSON object; tensor(layer, suffix, array)
+/// writes one weight file and returns its name.
+class JsonAttrWriter final : public AttrVisitor {
+ public:
+  using TensorSink = std::function<std::string(const char* suffix, const NDArray<float>&)>;
+  JsonAttrWriter(json& j, bool quantized, TensorSink sink) : j_(j), quantized_(quantized), sink_(std::move(sink)) {}
+  void tensor(const char* key, const char* suffix, NDArray<float>& t, TensorRole, bool optional) override {
+    if (!(optional && t.size() == 0)) j_[key] = sink_(suffix, t);
+  }
+  void vector(const char* key, const char* suffix, std::vector<float>& v) override {
+    j_[key] = sink_(suffix, NDArray<float>(Shape{static_cast<std::int64_t>(v.size())}, v));
+  }
+  void integer(const char* key, int& v, int, int, std::optional<int>, AttrScope) override { j_[key] = v; }
+  void number(const char* key, double& v, std::optional<double> omit, AttrScope) override {
+    if (!(omit && v == *omit)) j_[key] = v;
+  }
+  void pair(const char* key, std::array<int, 2>& v, int, std::optional<std::array<int, 2>>) override { j_[key] = v; }
+  void padding(const char* key, Padding& p) override {
+    if (p.kind == Padding::Kind::Valid) j_[key] = "valid";
+    else if (p.kind == Padding::Kind::Same) j_[key] = "same";
+    else j_[key] = std::array<int, 4>{p.top, p.bottom, p.left, p.right};
+  }
+  void param_format(const char* key, Format& f, std::span<const float>) override {
+    if (quantized_) j_[key] = format_json(f);
+  }
+  void output(QuantSpec& s) override { spec_json(j_, s, "output_format", quantized_); }
+  void linear(LinearFormats& f) override {
+    if (quantized_) {
+      json w = format_json(f.weight);
+      if (!f.weight_frac.empty()) w["frac"] = f.weight_frac;
+      j_["weight_format"] = w;
+      if (f.bias) j_["bias_format"] = format_json(*f.bias);
+    }
+    spec_json(j_, f.output, "output_format", quantized_);
+    if (f.weight_round != Round::NearestEven) j_["weight_round"] = std::string(to_string(f.weight_round));
+  }
+
+ private:
+  json& j_;
+  bool quantized_;
+  TensorSink sink_;
+};
 
 }  // namespace detail
 
@@ -392,99 +522,23 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
       if (own_seed || r != Round::Stochastic || !model_seed) return own_seed;
       return derive_seed(*model_seed, 0, i + 1);
     };
-    const auto output = [&] {
-      const Round r = l.round("round", Round::NearestEven);
-      QuantSpec s{quantized ? l.format("output_format") : detail::placeholder_format(), r,
-                  l.overflow("overflow", Overflow::Saturate), seed_for(r)};
-      if (!quantized && l.has("output_format")) l.fail("has \"output_format\" but the model input has no \"format\" (a model has formats everywhere or nowhere)");
-      if (s.round == Round::Stochastic && !s.seed) l.fail("Stochastic rounding needs a \"seed\" (in the layer or the model)");
-      return s;
-    };
-    const auto linear = [&] {
-      LinearFormats f{in_format, detail::placeholder_format(), {}, {}, output(), l.round("weight_round", Round::NearestEven)};
-      if (quantized) {
-        f.weight = l.format("weight_format", &f.weight_frac);
-        if (l.has("bias_format")) f.bias = l.format("bias_format");
-      } else if (l.has("weight_format") || l.has("bias_format")) {
-        l.fail("has weight or bias formats but the model input has no \"format\"");
-      }
-      return f;
-    };
-    const auto bias = [&] { return l.has("bias") ? l.weights("bias") : NDArray<float>{}; };
-    static constexpr std::string_view common[] = {"name", "type", "inputs", "comment"};
-    const auto keys = [&](std::initializer_list<std::string_view> extra) {
-      std::vector<std::string_view> all(std::begin(common), std::end(common));
-      all.insert(all.end(), extra.begin(), extra.end());
+    const LayerType* lt = find_layer_type(type);
+    if (!lt) l.fail("unknown layer type \"" + type + "\" (known: " + layer_type_names() + ")");
+    try {
+      // The keys the type's description uses (an alias has none of its own).
+      detail::KeyCollector keys;
+      lt->describe(keys);
       for (const auto& [key, value] : layers[i].items())
-        if (std::find(all.begin(), all.end(), key) == all.end()) {
+        if (std::find(keys.keys.begin(), keys.keys.end(), key) == keys.keys.end()) {
           std::string list;
-          for (const std::string_view a : all) list += (list.empty() ? "" : ", ") + std::string(a);
+          for (const std::string_view a : keys.keys) list += (list.empty() ? "" : ", ") + std::string(a);
           l.fail("unknown key \"" + key + "\" for a " + type + " layer (allowed: " + list + ")");
         }
-    };
-    std::unique_ptr<Layer> layer;
-    try {
-      if (type == "Dense") {
-        keys({"weights", "bias", "weight_format", "bias_format", "output_format", "round", "overflow", "seed", "weight_round"});
-        layer = std::make_unique<Dense>(names[i], l.weights("weights"), bias(), linear());
-      } else if (type == "Conv2D") {
-        keys({"weights", "bias", "strides", "padding", "dilation", "groups", "weight_format", "bias_format", "output_format",
-              "round", "overflow", "seed", "weight_round"});
-        Window2D w;
-        w.strides = l.pair("strides", {1, 1}, 1);
-        w.dilation = l.pair("dilation", {1, 1}, 1);
-        w.padding = l.padding();
-        const int groups = l.has("groups") ? l.integer("groups", 1, 1 << 20) : 1;
-        layer = std::make_unique<Conv2D>(names[i], l.weights("weights"), bias(), w, groups, linear());
-      } else if (type == "BatchNorm") {
-        keys({"gamma", "beta", "mean", "var", "eps", "weight_format", "bias_format", "output_format", "round", "overflow",
-              "seed", "weight_round"});
-        BatchNormParams p;
-        p.gamma = l.weights("gamma").data;
-        p.beta = l.weights("beta").data;
-        p.mean = l.weights("mean").data;
-        p.var = l.weights("var").data;
-        p.eps = static_cast<float>(l.number("eps"));  // required: Keras' and PyTorch's defaults differ
-        if (!(p.eps > 0)) l.fail("\"eps\" must be > 0");
-        layer = std::make_unique<BatchNorm>(names[i], std::move(p), linear());
-      } else if (type == "MaxPool2D") {
-        keys({"pool", "strides", "padding"});
-        const auto pool = l.pair("pool", {0, 0}, 1);
-        if (!l.has("pool")) l.at("pool");
-        layer = std::make_unique<MaxPool2D>(names[i], pool, l.pair("strides", pool, 1), l.padding());
-      } else if (type == "AvgPool2D") {
-        keys({"pool", "strides", "padding", "output_format", "round", "overflow", "seed"});
-        if (!l.has("pool")) l.at("pool");
-        const auto pool = l.pair("pool", {0, 0}, 1);
-        layer = std::make_unique<AvgPool2D>(names[i], pool, output(), l.pair("strides", pool, 1), l.padding());
-      } else if (type == "GlobalAvgPool2D") {
-        keys({"output_format", "round", "overflow", "seed"});
-        layer = std::make_unique<GlobalAvgPool2D>(names[i], output());
-      } else if (type == "ReLU") {
-        keys({"cap"});
-        layer = l.has("cap") ? std::make_unique<ReLU>(names[i], l.number("cap")) : std::make_unique<ReLU>(names[i]);
-      } else if (type == "ReLU6") {
-        keys({});
-        layer = std::make_unique<ReLU>(names[i], 6.0);
-      } else if (type == "Flatten") {
-        keys({});
-        layer = std::make_unique<Flatten>(names[i]);
-      } else if (type == "Add") {
-        keys({"output_format", "round", "overflow", "seed"});
-        layer = std::make_unique<Add>(names[i], output());
-      } else if (type == "Concat") {
-        keys({"output_format", "round", "overflow", "seed"});
-        layer = std::make_unique<Concat>(names[i], output());
-      } else {
-        l.fail("unknown layer type \"" + type +
-               "\" (known: Dense, Conv2D, BatchNorm, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, ReLU6, Flatten, Add, Concat)");
-      }
-      model.add_layer(std::move(layer), inputs[i]);
+      detail::JsonAttrReader reader(l, quantized, in_format, seed_for);
+      model.add_layer(lt->read(names[i], reader), inputs[i]);
     } catch (const layer_error& e) {
-      // e names the layer already: "fixq: layer 'x' (Dense): ..."
-      std::string what = e.what();
-      if (what.starts_with("fixq: ")) what.erase(0, 6);
-      throw file_error(file.string() + ": " + what);
+      if (e.layer().empty()) throw file_error(file.string() + ": " + e.what());
+      throw file_error(file.string() + ": layer '" + e.layer() + "' (" + e.type() + "): " + e.problem());
     } catch (const std::invalid_argument& e) {
       l.fail(e.what());
     }
@@ -528,45 +582,30 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
 }
 
 /// Writes `model` as dir/model.json plus one .npy file per weight tensor (float32),
-/// creating dir. Throws file_error when a file cannot be written, and
-/// std::invalid_argument for a layer type the format does not have.
+/// creating dir; each layer's attributes as its type describes them
+/// (layers/describe.hpp). Throws file_error when a file cannot be written, and
+/// std::invalid_argument for a layer of a class that is not registered.
 inline void save_model(const Model& model, const std::filesystem::path& dir, const SaveOptions& opt = {}) {
   using detail::json;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw file_error(dir.string() + ": cannot create the folder: " + ec.message());
-  const auto spec_json = [&](json& j, const QuantSpec& s, const char* format_key) {
-    if (opt.quantized) j[format_key] = detail::format_json(s.format);
-    j["round"] = std::string(to_string(s.round));
-    j["overflow"] = std::string(to_string(s.overflow));
-    if (s.seed) j["seed"] = *s.seed;
-  };
-  const auto tensor = [&](const std::string& layer, const std::string& what, const NDArray<float>& a) {
+  const auto tensor = [&](const std::string& layer, const char* what, const NDArray<float>& a) {
     const std::string f = detail::file_stem(layer) + "_" + what + ".npy";
     write_npy(dir / f, a);
     return f;
   };
-  const auto vec = [](const std::vector<float>& v) { return NDArray<float>(Shape{static_cast<std::int64_t>(v.size())}, v); };
-  const auto linear_json = [&](json& j, const LinearFormats& f) {
-    if (opt.quantized) {
-      json w = detail::format_json(f.weight);
-      if (!f.weight_frac.empty()) w["frac"] = f.weight_frac;
-      j["weight_format"] = w;
-      if (f.bias) j["bias_format"] = detail::format_json(*f.bias);
-    }
-    spec_json(j, f.output, "output_format");
-    if (f.weight_round != Round::NearestEven) j["weight_round"] = std::string(to_string(f.weight_round));
-  };
 
   json root{{"fixq_model", 1}};
   json input{{"shape", model.input_shape()}};
-  spec_json(input, model.input_spec(), "format");
+  detail::spec_json(input, model.input_spec(), "format", opt.quantized);
   if (!opt.preprocess.identity()) input["preprocess"] = json{{"scale", opt.preprocess.scale}, {"offset", opt.preprocess.offset}};
   root["input"] = input;
   json layers = json::array();
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& l = model.layer(i);
-    json j{{"name", l.name()}, {"type", l.type()}};
+    const LayerType& type = layer_type_of(l);
+    json j{{"name", l.name()}, {"type", type.name}};
     const auto& from = model.layer_inputs(i);
     const bool previous = from.size() == 1 && from[0] == static_cast<int>(i) - 1;
     if (!previous) {
@@ -574,50 +613,9 @@ inline void save_model(const Model& model, const std::filesystem::path& dir, con
       for (const int k : from) names.push_back(k < 0 ? std::string("input") : model.layer(static_cast<std::size_t>(k)).name());
       j["inputs"] = names;
     }
-    const auto window_json = [&](const Window2D& w, bool with_dilation) {
-      j["strides"] = w.strides;
-      if (with_dilation) j["dilation"] = w.dilation;
-      const Padding& p = w.padding;
-      if (p.kind == Padding::Kind::Valid) j["padding"] = "valid";
-      else if (p.kind == Padding::Kind::Same) j["padding"] = "same";
-      else j["padding"] = std::array<int, 4>{p.top, p.bottom, p.left, p.right};
-    };
-    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
-      j["weights"] = tensor(l.name(), "w", d->weights());
-      if (d->bias().size()) j["bias"] = tensor(l.name(), "b", d->bias());
-      linear_json(j, d->formats());
-    } else if (const auto* c = dynamic_cast<const Conv2D*>(&l)) {
-      j["weights"] = tensor(l.name(), "w", c->weights());
-      if (c->bias().size()) j["bias"] = tensor(l.name(), "b", c->bias());
-      window_json(c->window(), true);
-      j["groups"] = c->groups();
-      linear_json(j, c->formats());
-    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
-      j["gamma"] = tensor(l.name(), "gamma", vec(bn->params().gamma));
-      j["beta"] = tensor(l.name(), "beta", vec(bn->params().beta));
-      j["mean"] = tensor(l.name(), "mean", vec(bn->params().mean));
-      j["var"] = tensor(l.name(), "var", vec(bn->params().var));
-      j["eps"] = bn->params().eps;
-      linear_json(j, bn->formats());
-    } else if (const auto* gp = dynamic_cast<const GlobalAvgPool2D*>(&l)) {
-      spec_json(j, gp->output_spec(), "output_format");
-    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
-      j["pool"] = ap->window().size;
-      window_json(ap->window(), false);
-      spec_json(j, ap->output_spec(), "output_format");
-    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
-      j["pool"] = mp->window().size;
-      window_json(mp->window(), false);
-    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
-      j["type"] = "ReLU";
-      if (!std::isinf(r->cap())) j["cap"] = r->cap();
-    } else if (const auto* a = dynamic_cast<const Add*>(&l)) {
-      spec_json(j, a->output_spec(), "output_format");
-    } else if (const auto* ct = dynamic_cast<const Concat*>(&l)) {
-      spec_json(j, ct->output_spec(), "output_format");
-    } else if (!dynamic_cast<const Flatten*>(&l)) {
-      throw std::invalid_argument("fixq::save_model: layer '" + l.name() + "' of type " + l.type() + " has no model-file form");
-    }
+    detail::JsonAttrWriter writer(j, opt.quantized,
+                                  [&](const char* what, const NDArray<float>& a) { return tensor(l.name(), what, a); });
+    type.visit(l, writer);
     layers.push_back(std::move(j));
   }
   root["layers"] = layers;

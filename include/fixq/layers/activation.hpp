@@ -11,25 +11,46 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
 /// ReLU, or with a cap the clipped ReLU (ReLU6: cap = 6).
 class ReLU : public Layer {
  public:
+  static constexpr std::string_view type_name = "ReLU";
+  static constexpr bool trainable = true;
+  struct Params {
+    double cap = std::numeric_limits<double>::infinity();  ///< none when infinite
+  };
+  static void describe(AttrVisitor& v, Params& p) {
+    v.number("cap", p.cap, std::numeric_limits<double>::infinity(), AttrScope::FileAndManifest);
+  }
+
   explicit ReLU(std::string name, double cap = std::numeric_limits<double>::infinity())
       : Layer(std::move(name)), cap_(cap) {
     if (!(cap_ > 0)) fail("the cap must be > 0");
   }
+  ReLU(std::string name, Params p) : ReLU(std::move(name), p.cap) {}
   std::string type() const override { return cap_ == 6.0 ? "ReLU6" : "ReLU"; }
+  Params attributes() const { return {cap_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<ReLU>(*this); }
+  /// The largest output code (the format's largest without a cap).
+  std::vector<LayerNote> notes() const override { return {{"cap_code", cap_code_}}; }
   double cap() const { return cap_; }
   /// The cap's code in the bound input format.
   std::int64_t cap_code() const { return cap_code_; }
@@ -51,7 +72,7 @@ class ReLU : public Layer {
     for (float& v : y.data) v = std::min(std::max(v, 0.0f), static_cast<float>(cap_));
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t) const override {
     const Format& f = input_formats()[0];
     NDArray<float> y(in[0]->shape);
     quantize_span(in[0]->data.data(), y.data.data(), y.size(), QuantSpec{f});
@@ -59,7 +80,7 @@ class ReLU : public Layer {
     for (float& v : y.data) v = std::min(std::max(v, 0.0f), cap_value);
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t) const override {
     NDArray<std::int32_t> y = *in[0];
     const auto cap = static_cast<std::int32_t>(std::min<std::int64_t>(cap_code_, std::numeric_limits<std::int32_t>::max()));
     for (std::int32_t& c : y.data) c = std::min(std::max(c, std::int32_t{0}), cap);
@@ -70,6 +91,13 @@ class ReLU : public Layer {
   double cap_;
   std::int64_t cap_code_ = 0;
 };
+
+namespace detail {
+inline const bool registered_relu = register_layer<ReLU>();
+// "ReLU6" in a model file: a ReLU capped at 6 (written back as ReLU with "cap": 6).
+inline const bool registered_relu6 = register_layer_alias(
+    "ReLU6", typeid(ReLU), [](const std::string& name) { return std::make_unique<ReLU>(name, 6.0); });
+}  // namespace detail
 
 }  // namespace fixq
 

@@ -14,8 +14,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -24,9 +27,11 @@
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/layers/conv2d.hpp>
 #include <fixq/layers/dense.hpp>
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/linear.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -55,17 +60,55 @@ struct BatchNormParams {
 /// Batch normalization kept as a layer (see the top of this file).
 class BatchNorm : public Layer {
  public:
+  static constexpr std::string_view type_name = "BatchNorm";
+  static constexpr bool trainable = true;
+  struct Params {
+    BatchNormParams bn;
+    LinearFormats formats = detail::placeholder_linear();
+  };
+  static void describe(AttrVisitor& v, Params& p) {
+    v.vector("gamma", "gamma", p.bn.gamma);
+    v.vector("beta", "beta", p.bn.beta);
+    v.vector("mean", "mean", p.bn.mean);
+    v.vector("var", "var", p.bn.var);
+    // required: Keras' and PyTorch's defaults differ
+    double eps = p.bn.eps;
+    v.number("eps", eps, std::nullopt, AttrScope::FileOnly);
+    p.bn.eps = static_cast<float>(eps);
+    v.linear(p.formats);
+  }
+
   /// formats.weight is the grid of s, formats.bias (default 32 bits at input frac +
   /// s frac) the grid of t.
   BatchNorm(std::string name, BatchNormParams params, LinearFormats formats)
-      : Layer(std::move(name)), params_(std::move(params)), formats_(std::move(formats)) {
+      : BatchNorm(std::move(name), Params{std::move(params), std::move(formats)}) {}
+  BatchNorm(std::string name, Params p)
+      : Layer(std::move(name)), params_(std::move(p.bn)), formats_(std::move(p.formats)) {
+    if (!(params_.eps > 0)) fail("\"eps\" must be > 0");
     try {
       std::tie(s_, t_) = params_.affine();
     } catch (const std::invalid_argument& e) {
       fail(e.what());
     }
   }
-  std::string type() const override { return "BatchNorm"; }
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {params_, formats_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<BatchNorm>(*this); }
+  const QuantSpec* output_quantization() const override { return &formats_.output; }
+  const detail::LinearCore* linear_core() const override { return &core_; }
+  /// The quantized scale s and offset t come back as parameters
+  /// (gamma = s * sqrt(var + eps), beta = t + mean * s), which reproduce them up to
+  /// float rounding.
+  std::unique_ptr<Layer> with_quantized_weights() const override {
+    BatchNormParams p = params_;
+    for (std::size_t c = 0; c < p.gamma.size(); ++c) {
+      const double sc = static_cast<double>(core_.weight_values()[c]);
+      const double t = core_.bias_values()[c];
+      p.gamma[c] = static_cast<float>(sc * std::sqrt(static_cast<double>(p.var[c]) + p.eps));
+      p.beta[c] = static_cast<float>(t + static_cast<double>(p.mean[c]) * sc);
+    }
+    return std::make_unique<BatchNorm>(name(), std::move(p), formats_);
+  }
   const BatchNormParams& params() const { return params_; }
   const LinearFormats& formats() const { return formats_; }
   const detail::LinearCore& core() const { return core_; }
@@ -82,7 +125,8 @@ class BatchNorm : public Layer {
     if (input_formats()[0] != formats_.input)
       fail("its input format is " + formats_.input.name() + " but it receives " + input_formats()[0].name());
     const int c = static_cast<int>(s_.size());
-    core_.prepare("fixq: layer '" + name() + "' (BatchNorm): ", formats_, c, 1, c, s_, t_);
+    core_.prepare([this](const std::string& what) { fail(what); }, formats_, c, 1, c, s_, t_,
+                  Shape{static_cast<std::int64_t>(c)}, "(C,) scale per channel");
     set_output(formats_.output.format, s);
   }
   /// Channel-major copy: group c holds x[r * C + c] for every row r.
@@ -100,16 +144,16 @@ class BatchNorm : public Layer {
     core_.run_float(by_channel(in[0]->data), rows(in[0]->size()), y.data.data());
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const override {
     std::vector<float> x(in[0]->size());
     quantize_span(in[0]->data.data(), x.data(), x.size(), QuantSpec{formats_.input});
     NDArray<float> y(in[0]->shape);
-    core_.run_sim(by_channel(x), rows(x.size()), y.data.data(), 0);
+    core_.run_sim(by_channel(x), rows(x.size()), y.data.data(), first);
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const override {
     NDArray<std::int32_t> y(in[0]->shape);
-    core_.run_int(std::span<const std::int32_t>(by_channel(in[0]->data)), rows(in[0]->size()), y.data.data(), 0);
+    core_.run_int(std::span<const std::int32_t>(by_channel(in[0]->data)), rows(in[0]->size()), y.data.data(), first);
     return y;
   }
 
@@ -121,6 +165,8 @@ class BatchNorm : public Layer {
 };
 
 namespace detail {
+inline const bool registered_batch_norm = register_layer<BatchNorm>();
+
 inline void fold_into(std::vector<float>& w, std::vector<float>& b, std::size_t out, const BatchNormParams& bn) {
   const auto [s, t] = bn.affine();
   if (s.size() != out)

@@ -11,27 +11,53 @@
 #ifndef FIXQ_LAYERS_CONV2D_HPP
 #define FIXQ_LAYERS_CONV2D_HPP
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/linear.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 #include <fixq/layers/window.hpp>
 
 namespace fixq {
 
 class Conv2D : public Layer {
  public:
+  static constexpr std::string_view type_name = "Conv2D";
+  static constexpr bool trainable = true;
+  struct Params {
+    NDArray<float> weights;  ///< HWIO (kh, kw, C / groups, out)
+    NDArray<float> bias;     ///< (out) or empty
+    Window2D window;         ///< strides, dilation, padding (the size comes from the weights)
+    int groups = 1;
+    LinearFormats formats = detail::placeholder_linear();
+  };
+  static void describe(AttrVisitor& v, Params& p) {
+    v.tensor("weights", "w", p.weights, TensorRole::Weights, false);
+    v.tensor("bias", "b", p.bias, TensorRole::Bias, true);
+    v.pair("strides", p.window.strides, 1, std::array<int, 2>{1, 1});
+    v.padding("padding", p.window.padding);
+    v.pair("dilation", p.window.dilation, 1, std::array<int, 2>{1, 1});
+    v.integer("groups", p.groups, 1, 1 << 20, 1, AttrScope::FileAndManifest);
+    v.linear(p.formats);
+  }
+
   /// weights: (kh, kw, C / groups, out); bias: (out) or empty. window.size is taken
   /// from the weights.
   Conv2D(std::string name, NDArray<float> weights, NDArray<float> bias, Window2D window, int groups,
          LinearFormats formats)
-      : Layer(std::move(name)), w_(std::move(weights)), b_(std::move(bias)), window_(window), groups_(groups),
-        formats_(std::move(formats)) {
+      : Conv2D(std::move(name), Params{std::move(weights), std::move(bias), window, groups, std::move(formats)}) {}
+  Conv2D(std::string name, Params p)
+      : Layer(std::move(name)), w_(std::move(p.weights)), b_(std::move(p.bias)), window_(p.window), groups_(p.groups),
+        formats_(std::move(p.formats)) {
     if (w_.rank() != 4) fail("weights must have shape (kh, kw, in / groups, out), got " + shape_text(w_.shape));
     if (groups_ < 1) fail("groups = " + std::to_string(groups_) + " must be >= 1");
     if (w_.dim(3) % groups_ != 0)
@@ -40,7 +66,16 @@ class Conv2D : public Layer {
       fail("bias must have shape (" + std::to_string(w_.dim(3)) + ",), got " + shape_text(b_.shape));
     window_.size = {static_cast<int>(w_.dim(0)), static_cast<int>(w_.dim(1))};
   }
-  std::string type() const override { return "Conv2D"; }
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {w_, b_, window_, groups_, formats_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Conv2D>(*this); }
+  const QuantSpec* output_quantization() const override { return &formats_.output; }
+  const detail::LinearCore* linear_core() const override { return &core_; }
+  const WindowGeometry* sliding_window() const override { return &geo_; }
+  std::unique_ptr<Layer> with_quantized_weights() const override {
+    auto [w, b] = detail::values_on_grid(core_, w_, b_);
+    return std::make_unique<Conv2D>(name(), std::move(w), std::move(b), window_, groups_, formats_);
+  }
   const LinearFormats& formats() const { return formats_; }
   const Window2D& window() const { return window_; }
   int groups() const { return groups_; }
@@ -66,15 +101,10 @@ class Conv2D : public Layer {
     std::string problem;
     geo_ = window_geometry(static_cast<int>(s[0]), static_cast<int>(s[1]), window_, problem);
     if (!problem.empty()) fail(problem);
+    // HWIO is (K = kh * kw * C / groups) x out, the core's layout.
     const int K = static_cast<int>(w_.dim(0) * w_.dim(1) * w_.dim(2));
-    // HWIO is (K = kh * kw * cin_g) x out; regroup as groups x K x out_g.
-    const std::size_t out = static_cast<std::size_t>(w_.dim(3)), outg = out / static_cast<std::size_t>(groups_);
-    std::vector<float> w(w_.size());
-    for (std::size_t k = 0; k < static_cast<std::size_t>(K); ++k)
-      for (std::size_t o = 0; o < out; ++o)
-        w[((o / outg) * static_cast<std::size_t>(K) + k) * outg + o % outg] = w_.data[k * out + o];
-    core_.prepare("fixq: layer '" + name() + "' (Conv2D): ", formats_, groups_, K, static_cast<int>(out), std::move(w),
-                  b_.data);
+    core_.prepare([this](const std::string& what) { fail(what); }, formats_, groups_, K, static_cast<int>(w_.dim(3)),
+                  w_.data, b_.data, w_.shape, "HWIO (kh, kw, in / groups, out)");
     set_output(formats_.output.format, Shape{geo_.out_h, geo_.out_w, w_.dim(3)});
   }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override {
@@ -83,23 +113,23 @@ class Conv2D : public Layer {
     core_.run_float(p, rows(in[0]->dim(0)), y.data.data());
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const override {
     NDArray<float> y(batched(in[0]->dim(0), output_shape()));
     std::vector<float> x(in[0]->size());
     quantize_span(in[0]->data.data(), x.data(), x.size(), QuantSpec{formats_.input});
     const auto p = patches<float>(x.data(), static_cast<int>(in[0]->dim(0)));
-    core_.run_sim(p, rows(in[0]->dim(0)), y.data.data(), 0);
+    core_.run_sim(p, rows(in[0]->dim(0)), y.data.data(), first);
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const override {
     NDArray<std::int32_t> y(batched(in[0]->dim(0), output_shape()));
     const int n = static_cast<int>(in[0]->dim(0));
     if (formats_.input.word + (formats_.input.is_signed ? 0 : 1) <= 16) {  // the codes fit int16
       const auto p = patches<std::int16_t>(in[0]->data.data(), n);
-      core_.run_int(std::span<const std::int16_t>(p), rows(n), y.data.data(), 0);
+      core_.run_int(std::span<const std::int16_t>(p), rows(n), y.data.data(), first);
     } else {
       const auto p = patches<std::int32_t>(in[0]->data.data(), n);
-      core_.run_int(std::span<const std::int32_t>(p), rows(n), y.data.data(), 0);
+      core_.run_int(std::span<const std::int32_t>(p), rows(n), y.data.data(), first);
     }
     return y;
   }
@@ -124,6 +154,10 @@ class Conv2D : public Layer {
   WindowGeometry geo_;
   detail::LinearCore core_;
 };
+
+namespace detail {
+inline const bool registered_conv2d = register_layer<Conv2D>();
+}
 
 }  // namespace fixq
 

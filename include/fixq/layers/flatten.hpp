@@ -4,21 +4,33 @@
 #define FIXQ_LAYERS_FLATTEN_HPP
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
 class Flatten : public Layer {
  public:
+  static constexpr std::string_view type_name = "Flatten";
+  static constexpr bool trainable = true;
+  struct Params {};
+  static void describe(AttrVisitor&, Params&) {}
+
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
-  std::string type() const override { return "Flatten"; }
+  Flatten(std::string name, Params) : Layer(std::move(name)) {}
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Flatten>(*this); }
 
  protected:
   void on_bind() override {
@@ -29,15 +41,19 @@ class Flatten : public Layer {
     return NDArray<T>(batched(x.dim(0), output_shape()), x.data);
   }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override { return flat(*in[0]); }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t) const override {
     NDArray<float> y = flat(*in[0]);
     quantize_span(y.data.data(), y.data.data(), y.size(), QuantSpec{input_formats()[0]});
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t) const override {
     return flat(*in[0]);
   }
 };
+
+namespace detail {
+inline const bool registered_flatten = register_layer<Flatten>();
+}
 
 }  // namespace fixq
 

@@ -8,9 +8,17 @@
 //                   integers), the result rounded once into the output format;
 //  - forward_int:   integer codes in, integer codes out, integer arithmetic only.
 // The promise, for every layer: forward_int(codes(x)) * lsb(out) == forward_sim(x),
-// bit for bit, in every rounding mode (Round::Stochastic included: output element k
-// of the whole batch tensor uses random_u32(seed, k) in both paths) and every
-// overflow mode.
+// bit for bit, in every rounding mode and every overflow mode. Under
+// Round::Stochastic both paths key output element e of sample s (counted from the
+// start of the whole input, `first_sample` being the batch's first) with
+// random_u32(seed, s * elements_per_sample + e), so results do not depend on how
+// an input is cut into batches.
+//
+// A layer also describes itself, so that code above it needs no list of layer
+// types: clone(), how it rounds into a format of its own (output_quantization),
+// its weighted sum (linear_core), its sliding window (sliding_window), facts
+// hardware needs (notes) and, through the registry (layers/registry.hpp), its
+// attributes and tensors.
 //
 // A layer is bound to the formats and shapes of its inputs once (bind), which
 // checks them, fixes its output format and shape and prepares what the paths
@@ -20,21 +28,50 @@
 #define FIXQ_LAYERS_LAYER_HPP
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fixq/core/format.hpp>
+#include <fixq/core/spec.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/window.hpp>
 
 namespace fixq {
 
-/// Thrown for a layer that cannot be built or bound: names the layer and the problem.
+namespace detail {
+class LinearCore;
+}
+
+/// Thrown for a layer that cannot be built or bound. what() is
+/// "fixq: layer 'NAME' (TYPE): PROBLEM"; the parts are fields, so that a caller
+/// (the model file reader) can put them in its own message. Model-level problems
+/// (a name used twice, an unknown input) carry only the message.
 class layer_error : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  layer_error(std::string layer, std::string type, std::string problem)
+      : std::invalid_argument("fixq: layer '" + layer + "' (" + type + "): " + problem),
+        layer_(std::move(layer)), type_(std::move(type)), problem_(std::move(problem)) {}
+  explicit layer_error(const std::string& what) : std::invalid_argument(what), problem_(what) {}
+  /// The layer's name and type ("" for a model-level problem), and the problem alone.
+  const std::string& layer() const { return layer_; }
+  const std::string& type() const { return type_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::string layer_, type_, problem_;
+};
+
+/// A fact about a bound layer that an implementation in hardware needs besides its
+/// formats, weights and window (the export's manifest lists them), e.g. ReLU's
+/// largest output code.
+struct LayerNote {
+  std::string key;
+  std::variant<std::int64_t, double, std::string> value;
 };
 
 /// What `fixq info` and the benchmarks report about a bound layer.
@@ -70,9 +107,27 @@ class Layer {
   }
 
   const std::string& name() const { return name_; }
+  /// The type's display name (the registry's name, or a more specific one: a ReLU
+  /// capped at 6 says "ReLU6").
   virtual std::string type() const = 0;
   /// Number of inputs: 1, or 0 for "two or more".
   virtual int arity() const { return 1; }
+  /// A copy of the same dynamic type (bound if this one is).
+  virtual std::unique_ptr<Layer> clone() const = 0;
+  /// How the layer rounds into an output format of its own; nullptr for a layer
+  /// that keeps its input's format (ReLU, MaxPool2D, Flatten).
+  virtual const QuantSpec* output_quantization() const { return nullptr; }
+  /// The weighted sum of a Dense, Conv2D or BatchNorm layer (weight and bias codes,
+  /// accumulator and requantization); nullptr for other layers.
+  virtual const detail::LinearCore* linear_core() const { return nullptr; }
+  /// The window and its geometry on the bound input (Conv2D and the pools).
+  virtual const WindowGeometry* sliding_window() const { return nullptr; }
+  /// Facts an implementation needs beyond the above (see LayerNote).
+  virtual std::vector<LayerNote> notes() const { return {}; }
+  /// The layer with its float weights and bias replaced by their values on their
+  /// grids (the float path then measures weight quantization alone); unbound.
+  /// Layers without weights return a copy.
+  virtual std::unique_ptr<Layer> with_quantized_weights() const { return clone(); }
 
   /// Fixes the input formats and shapes (per sample); throws layer_error.
   void bind(std::vector<Format> in_formats, std::vector<Shape> in_shapes) {
@@ -97,36 +152,37 @@ class Layer {
   const Shape& output_shape() const { return out_shape_; }
   virtual LayerInfo info() const { return {}; }
 
+  /// The three paths; `first_sample` is the index of the batch's first sample in
+  /// the whole input (it keys Round::Stochastic, see the top of this file).
   NDArray<float> forward_float(std::span<const NDArray<float>* const> in) const {
     check_inputs(in);
     return run_float(in);
   }
-  NDArray<float> forward_sim(std::span<const NDArray<float>* const> in) const {
+  NDArray<float> forward_sim(std::span<const NDArray<float>* const> in, std::uint64_t first_sample = 0) const {
     check_inputs(in);
-    return run_sim(in);
+    return run_sim(in, first_element(first_sample));
   }
-  NDArray<std::int32_t> forward_int(std::span<const NDArray<std::int32_t>* const> in) const {
+  NDArray<std::int32_t> forward_int(std::span<const NDArray<std::int32_t>* const> in,
+                                    std::uint64_t first_sample = 0) const {
     check_inputs(in);
-    return run_int(in);
+    return run_int(in, first_element(first_sample));
   }
   // One-input conveniences.
   NDArray<float> forward_float(const NDArray<float>& x) const {
     const NDArray<float>* p = &x;
     return forward_float(std::span<const NDArray<float>* const>(&p, 1));
   }
-  NDArray<float> forward_sim(const NDArray<float>& x) const {
+  NDArray<float> forward_sim(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
     const NDArray<float>* p = &x;
-    return forward_sim(std::span<const NDArray<float>* const>(&p, 1));
+    return forward_sim(std::span<const NDArray<float>* const>(&p, 1), first_sample);
   }
-  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& x) const {
+  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& x, std::uint64_t first_sample = 0) const {
     const NDArray<std::int32_t>* p = &x;
-    return forward_int(std::span<const NDArray<std::int32_t>* const>(&p, 1));
+    return forward_int(std::span<const NDArray<std::int32_t>* const>(&p, 1), first_sample);
   }
 
  protected:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw layer_error("fixq: layer '" + name_ + "' (" + type() + "): " + what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw layer_error(name_, type(), what); }
   /// Sets the output format and per-sample shape (called from on_bind).
   void set_output(const Format& f, Shape s) {
     out_format_.assign(1, f);
@@ -144,11 +200,16 @@ class Layer {
   }
 
   virtual void on_bind() = 0;
+  /// `first` is the index, in the whole input, of the batch's first output element
+  /// (the stochastic rounding's counter offset).
   virtual NDArray<float> run_float(std::span<const NDArray<float>* const> in) const = 0;
-  virtual NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const = 0;
-  virtual NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const = 0;
+  virtual NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const = 0;
+  virtual NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const = 0;
 
  private:
+  std::uint64_t first_element(std::uint64_t first_sample) const {
+    return first_sample * static_cast<std::uint64_t>(shape_size(out_shape_));
+  }
   template <class T>
   void check_inputs(std::span<const NDArray<T>* const> in) const {
     if (!bound_) fail("is not bound to input formats and shapes (call bind, or add it to a Model)");

@@ -2,7 +2,12 @@
 //
 // Both layers reduce to rows of input values ("patches": a sample's features, or a
 // conv window's values in (ky, kx, ci) order) times a weight matrix per group
-// (K x Cout_g), plus a bias per output channel. This file holds the formats of such
+// (K x Cout_g), plus a bias per output channel. The core holds the weights in one
+// layout, (K, Cout) row-major with the output channel last: Dense's (in, out),
+// Conv2D's HWIO (kh * kw * C / groups, out), BatchNorm's (1, C); group g's matrix
+// is columns [g * Cout_g, (g + 1) * Cout_g), read with a row stride of Cout, so
+// nothing regroups the weights and every consumer (the export, calibration) sees
+// the layer's own layout. This file holds the formats of such
 // a layer and the three paths over patches:
 //   float  Eigen float GEMM, plus bias;
 //   sim    patches of values on the input grid times weights on their grid, summed
@@ -29,9 +34,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <type_traits>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fixq/core/format.hpp>
@@ -67,10 +73,14 @@ inline int signed_bits(int128 b) { return bit_length(static_cast<uint128>(b)) + 
 /// What a bound Dense or Conv2D layer shares between its paths.
 class LinearCore {
  public:
-  /// w: groups x K x cout_g values (row-major), bias: cout values or empty.
-  void prepare(const std::string& where, const LinearFormats& f, int groups, int K, int cout,
-               std::vector<float> w, std::vector<float> bias) {
-    const auto fail = [&](const std::string& what) { throw layer_error(where + what); };
+  /// w: K x cout values (row-major, the output channel last) which the layer holds
+  /// in shape `weight_shape`, described by `layout`; bias: cout values or empty;
+  /// `fail` throws the layer's error.
+  template <class Fail>
+  void prepare(Fail&& fail, const LinearFormats& f, int groups, int K, int cout, std::vector<float> w,
+               std::vector<float> bias, Shape weight_shape, std::string layout) {
+    weight_shape_ = std::move(weight_shape);
+    weight_layout_ = std::move(layout);
     formats_ = f;
     groups_ = groups;
     K_ = K;
@@ -84,8 +94,9 @@ class LinearCore {
       fail("weight_frac has " + std::to_string(f.weight_frac.size()) + " entries for " + std::to_string(cout) +
            " output channels");
     f.output.validate();
-    if (f.input.word > 24 || f.output.format.word > 24 || f.weight.word > 24)
-      fail("input, weight and output words must be <= 24 (the sim path holds values as float32)");
+    if (f.input.word > Layer::max_word || f.output.format.word > Layer::max_word || f.weight.word > Layer::max_word)
+      fail("input, weight and output words must be <= " + std::to_string(Layer::max_word) +
+           " (the sim path holds values as float32)");
     // Per channel: weight format, bias format, fractions, shifts, bound.
     const std::size_t C = static_cast<std::size_t>(cout);
     w_fmt_.clear();
@@ -136,12 +147,10 @@ class LinearCore {
     // Weights and bias on their grids: codes and values.
     w_code_.assign(w_float_.size(), 0);
     w_value_.assign(w_float_.size(), 0.0f);
-    std::vector<float> col(static_cast<std::size_t>(K) * groups);
     for (std::size_t c = 0; c < C; ++c) {
-      const std::size_t g = c / static_cast<std::size_t>(coutg_), cg = c % static_cast<std::size_t>(coutg_);
       const QuantSpec ws{w_fmt_[c], f.weight_round, Overflow::Saturate};
       for (int k = 0; k < K; ++k) {
-        const std::size_t at = (g * static_cast<std::size_t>(K) + static_cast<std::size_t>(k)) * coutg_ + cg;
+        const std::size_t at = static_cast<std::size_t>(k) * C + c;
         std::int32_t code;
         quantize_span(&w_float_[at], &code, 1, ws);
         w_code_[at] = code;
@@ -155,8 +164,8 @@ class LinearCore {
     packed_.clear();
     if (use_i16_)
       for (int g = 0; g < groups; ++g)
-        packed_.push_back(pack_b16(w_code_.data() + static_cast<std::size_t>(g) * K * coutg_, static_cast<std::size_t>(K),
-                                   static_cast<std::size_t>(coutg_), static_cast<std::size_t>(coutg_)));
+        packed_.push_back(pack_b16(w_code_.data() + static_cast<std::size_t>(g) * coutg_, static_cast<std::size_t>(K),
+                                   static_cast<std::size_t>(coutg_), C));
     b_code_.assign(C, 0);
     b_value_.assign(C, 0.0);
     for (std::size_t c = 0; c < C; ++c) {
@@ -169,11 +178,32 @@ class LinearCore {
 
   int exact_bits() const { return exact_bits_; }
   int accumulator_bits() const { return acc32_ ? 32 : 64; }
+  int groups() const { return groups_; }
+  /// The weights' shape and layout as the layer holds them (the export writes them so).
+  const Shape& weight_shape() const { return weight_shape_; }
+  const std::string& weight_layout() const { return weight_layout_; }
+  int output_channels() const { return cout_; }
+  /// Per output channel: the weight and bias formats.
   const std::vector<Format>& weight_formats() const { return w_fmt_; }
   const std::vector<Format>& bias_formats() const { return b_fmt_; }
+  /// The weights as given (float), their codes and their values on the grids, all
+  /// (K, cout) row-major; the bias codes and values (cout).
+  const std::vector<float>& float_weights() const { return w_float_; }
   const std::vector<std::int32_t>& weight_codes() const { return w_code_; }
+  const std::vector<float>& weight_values() const { return w_value_; }
   const std::vector<std::int64_t>& bias_codes() const { return b_code_; }
+  const std::vector<double>& bias_values() const { return b_value_; }
+  /// The requantization, per output channel: the accumulator's fraction F, the left
+  /// shifts that align the products' sum (F - (input frac + weight frac)) and the
+  /// bias (F - bias frac), and the right shift into the output (F - output frac).
   const std::vector<int>& accumulator_fracs() const { return acc_frac_; }
+  const std::vector<int>& product_shifts() const { return prod_shift_; }
+  const std::vector<int>& bias_shifts() const { return bias_shift_; }
+  std::vector<int> output_shifts() const {
+    std::vector<int> s;
+    for (const int F : acc_frac_) s.push_back(F - formats_.output.format.frac);
+    return s;
+  }
   std::int64_t weight_bytes() const {
     std::int64_t bytes = static_cast<std::int64_t>(w_code_.size()) * ((formats_.weight.word + 7) / 8);
     for (const Format& b : b_fmt_) bytes += (b.word + 7) / 8;
@@ -194,7 +224,8 @@ class LinearCore {
     for (int g = 0; g < groups_; ++g) {
       const Eigen::Map<const RowMat> a(patches.data() + static_cast<std::size_t>(g) * rows * K_,
                                        static_cast<Eigen::Index>(rows), K_);
-      const Eigen::Map<const RowMat> w(w_float_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_);
+      const Eigen::Map<const RowMat, 0, Eigen::OuterStride<>> w(w_float_.data() + static_cast<std::size_t>(g) * coutg_, K_,
+                                                                coutg_, Eigen::OuterStride<>(cout_));
       Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(out + static_cast<std::size_t>(g) * coutg_,
                                                     static_cast<Eigen::Index>(rows), coutg_,
                                                     Eigen::OuterStride<>(cout_));
@@ -268,7 +299,8 @@ class LinearCore {
       // (cast<float> of float data is the data itself: no copy on the float32 path)
       const Eigen::Map<const FloatRowMat> a(patches.data() + static_cast<std::size_t>(g) * rows * K_,
                                             static_cast<Eigen::Index>(rows), K_);
-      const Eigen::Map<const FloatRowMat> w(w_value_.data() + static_cast<std::size_t>(g) * K_ * coutg_, K_, coutg_);
+      const Eigen::Map<const FloatRowMat, 0, Eigen::OuterStride<>> w(
+          w_value_.data() + static_cast<std::size_t>(g) * coutg_, K_, coutg_, Eigen::OuterStride<>(cout_));
       Eigen::Map<RowMat, 0, Eigen::OuterStride<>> o(sum + static_cast<std::size_t>(g) * coutg_,
                                                     static_cast<Eigen::Index>(rows), coutg_,
                                                     Eigen::OuterStride<>(cout_));
@@ -312,13 +344,13 @@ class LinearCore {
                    static_cast<std::size_t>(coutg_));
         } else {
           gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_), a,
-                          static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_,
-                          static_cast<std::size_t>(coutg_), p.data(), static_cast<std::size_t>(coutg_));
+                          static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * coutg_,
+                          static_cast<std::size_t>(cout_), p.data(), static_cast<std::size_t>(coutg_));
         }
       } else {
         gemm_exact<Acc>(rows, static_cast<std::size_t>(coutg_), static_cast<std::size_t>(K_), a,
-                        static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * K_ * coutg_,
-                        static_cast<std::size_t>(coutg_), p.data(), static_cast<std::size_t>(coutg_));
+                        static_cast<std::size_t>(K_), w_code_.data() + static_cast<std::size_t>(g) * coutg_,
+                        static_cast<std::size_t>(cout_), p.data(), static_cast<std::size_t>(coutg_));
       }
       for (std::size_t r = 0; r < rows; ++r)
         for (int c = 0; c < coutg_; ++c) {
@@ -333,6 +365,8 @@ class LinearCore {
 
   LinearFormats formats_{Format{8, 0}, Format{8, 0}, {}, {}, QuantSpec{Format{8, 0}}};
   int groups_ = 1, K_ = 0, cout_ = 0, coutg_ = 0;
+  Shape weight_shape_;
+  std::string weight_layout_;
   std::vector<float> w_float_, b_float_, w_value_;
   std::vector<double> b_value_;
   std::vector<std::int32_t> w_code_;
@@ -343,6 +377,16 @@ class LinearCore {
   bool acc32_ = true, sim_float_ = true, sim_double_ = true, use_i16_ = false;
   std::vector<PackedB16> packed_;
 };
+
+/// The weights (shape of w) and the bias (empty when b is) of a bound core as their
+/// values on their grids.
+inline std::pair<NDArray<float>, NDArray<float>> values_on_grid(const LinearCore& core, const NDArray<float>& w,
+                                                                const NDArray<float>& b) {
+  NDArray<float> wq(w.shape, core.weight_values());
+  NDArray<float> bq = b;
+  for (std::size_t c = 0; c < bq.size(); ++c) bq.data[c] = static_cast<float>(core.bias_values()[c]);
+  return {std::move(wq), std::move(bq)};
+}
 
 }  // namespace detail
 

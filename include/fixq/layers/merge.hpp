@@ -12,24 +12,39 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
 #include <fixq/kernels/requantize.hpp>
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
 /// Element-wise sum of two or more inputs of one shape.
 class Add : public Layer {
  public:
+  static constexpr std::string_view type_name = "Add";
+  static constexpr bool trainable = false;  // the trainer takes chains of layers
+  struct Params {
+    QuantSpec output{detail::placeholder_format()};
+  };
+  static void describe(AttrVisitor& v, Params& p) { v.output(p.output); }
+
   Add(std::string name, QuantSpec output) : Layer(std::move(name)), spec_(std::move(output)) { spec_.validate(); }
-  std::string type() const override { return "Add"; }
+  Add(std::string name, Params p) : Add(std::move(name), std::move(p.output)) {}
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {spec_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Add>(*this); }
+  const QuantSpec* output_quantization() const override { return &spec_; }
   int arity() const override { return 0; }
   const QuantSpec& output_spec() const { return spec_; }
 
@@ -40,10 +55,7 @@ class Add : public Layer {
         fail("inputs have shapes " + shape_text(input_shapes()[0]) + " and " + shape_text(input_shapes()[i]));
     F_ = input_formats()[0].frac;
     int max_int = 0;
-    for (const Format& f : input_formats()) {
-      if (f.word > 24) fail("input words must be <= 24 (the sim path holds values as float32)");
-      F_ = std::max(F_, f.frac);
-    }
+    for (const Format& f : input_formats()) F_ = std::max(F_, f.frac);
     for (const Format& f : input_formats()) max_int = std::max(max_int, f.word + (F_ - f.frac));
     const int bits = max_int + 1 + static_cast<int>(std::bit_width(input_formats().size()));
     if (bits > 62) fail("the exact sum needs " + std::to_string(bits) + " bits (the fractions are too far apart)");
@@ -56,7 +68,7 @@ class Add : public Layer {
       for (std::size_t k = 0; k < y.size(); ++k) y.data[k] += in[i]->data[k];
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const override {
     if (!sim_double_) {  // no floating-point sum is exact: go through the codes
       std::vector<NDArray<std::int32_t>> codes;
       for (std::size_t i = 0; i < in.size(); ++i) {
@@ -65,7 +77,7 @@ class Add : public Layer {
       }
       std::vector<const NDArray<std::int32_t>*> p;
       for (const auto& c : codes) p.push_back(&c);
-      const NDArray<std::int32_t> yc = run_int(p);
+      const NDArray<std::int32_t> yc = run_int(p, first);
       NDArray<float> y(yc.shape);
       for (std::size_t k = 0; k < y.size(); ++k) y.data[k] = static_cast<float>(yc.data[k] * spec_.format.lsb());
       return y;
@@ -77,10 +89,10 @@ class Add : public Layer {
       for (std::size_t k = 0; k < sum.size(); ++k) sum[k] += q[k];  // exact: <= 53 bits
     }
     NDArray<float> y(in[0]->shape);
-    quantize_span(sum.data(), y.data.data(), y.size(), spec_);
+    quantize_span(sum.data(), y.data.data(), y.size(), spec_, first);
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const override {
     std::vector<std::int64_t> sum(in[0]->size(), 0);
     for (std::size_t i = 0; i < in.size(); ++i) {
       const int shift = F_ - input_formats()[i].frac;
@@ -88,7 +100,7 @@ class Add : public Layer {
     }
     NDArray<std::int32_t> y(in[0]->shape);
     const int frac[] = {F_};
-    requantize_span(sum.data(), y.data.data(), y.size(), std::span<const int>(frac), spec_);
+    requantize_span(sum.data(), y.data.data(), y.size(), std::span<const int>(frac), spec_, first);
     return y;
   }
 
@@ -101,8 +113,19 @@ class Add : public Layer {
 /// Concatenation along the channel (last) axis.
 class Concat : public Layer {
  public:
+  static constexpr std::string_view type_name = "Concat";
+  static constexpr bool trainable = false;  // the trainer takes chains of layers
+  struct Params {
+    QuantSpec output{detail::placeholder_format()};
+  };
+  static void describe(AttrVisitor& v, Params& p) { v.output(p.output); }
+
   Concat(std::string name, QuantSpec output) : Layer(std::move(name)), spec_(std::move(output)) { spec_.validate(); }
-  std::string type() const override { return "Concat"; }
+  Concat(std::string name, Params p) : Concat(std::move(name), std::move(p.output)) {}
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {spec_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Concat>(*this); }
+  const QuantSpec* output_quantization() const override { return &spec_; }
   int arity() const override { return 0; }
   const QuantSpec& output_spec() const { return spec_; }
 
@@ -116,8 +139,6 @@ class Concat : public Layer {
         fail("inputs " + shape_text(s) + " and " + shape_text(t) + " differ outside the last axis");
       channels += t.back();
     }
-    for (const Format& f : input_formats())
-      if (f.word > 24) fail("input words must be <= 24 (the sim path holds values as float32)");
     s.back() = channels;
     set_output(spec_.format, s);
   }
@@ -141,7 +162,7 @@ class Concat : public Layer {
     scatter(in[0]->dim(0), [&](std::size_t i, std::size_t from, std::size_t to) { y.data[to] = in[i]->data[from]; });
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const override {
     NDArray<float> x(batched(in[0]->dim(0), output_shape()));
     std::vector<std::vector<float>> q(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -150,14 +171,14 @@ class Concat : public Layer {
     }
     scatter(in[0]->dim(0), [&](std::size_t i, std::size_t from, std::size_t to) { x.data[to] = q[i][from]; });
     NDArray<float> y(x.shape);
-    quantize_span(x.data.data(), y.data.data(), y.size(), spec_);  // values on their grids, exact in float
+    quantize_span(x.data.data(), y.data.data(), y.size(), spec_, first);  // values on their grids, exact in float
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const override {
     NDArray<std::int32_t> y(batched(in[0]->dim(0), output_shape()));
     scatter(in[0]->dim(0), [&](std::size_t i, std::size_t from, std::size_t to) {
       const int frac[] = {input_formats()[i].frac};
-      requantize_span(&in[i]->data[from], &y.data[to], 1, std::span<const int>(frac), spec_, to);
+      requantize_span(&in[i]->data[from], &y.data[to], 1, std::span<const int>(frac), spec_, first + to);
     });
     return y;
   }
@@ -165,6 +186,11 @@ class Concat : public Layer {
  private:
   QuantSpec spec_;
 };
+
+namespace detail {
+inline const bool registered_add = register_layer<Add>();
+inline const bool registered_concat = register_layer<Concat>();
+}  // namespace detail
 
 }  // namespace fixq
 

@@ -15,12 +15,15 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <concepts>
 #include <cstdlib>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,8 +32,10 @@
 #include <fixq/core/rounding.hpp>
 #include <fixq/core/spec.hpp>
 #include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
+#include <fixq/layers/registry.hpp>
 #include <fixq/layers/window.hpp>
 #include <fixq/random/stream.hpp>
 
@@ -81,11 +86,30 @@ std::int64_t average_code(int128 s, std::int64_t n, int from_frac, const Format&
 /// Maximum over each window; output format = input format.
 class MaxPool2D : public Layer {
  public:
+  static constexpr std::string_view type_name = "MaxPool2D";
+  static constexpr bool trainable = true;
+  struct Params {
+    std::array<int, 2> pool{1, 1};
+    std::array<int, 2> strides{1, 1};
+    Padding padding = Padding::valid();
+  };
+  static void describe(AttrVisitor& v, Params& p) {
+    v.pair("pool", p.pool, 1, std::nullopt);
+    v.pair("strides", p.strides, 1, p.pool);
+    v.padding("padding", p.padding);
+  }
+
   /// Strides default to the pool size (Keras' rule).
   MaxPool2D(std::string name, std::array<int, 2> pool, std::optional<std::array<int, 2>> strides = {},
             Padding padding = Padding::valid())
       : Layer(std::move(name)), window_{pool, strides.value_or(pool), {1, 1}, padding} {}
-  std::string type() const override { return "MaxPool2D"; }
+  // (a template, so that MaxPool2D("pool", {2, 2}) means the pool size, not a Params)
+  template <std::same_as<Params> P>
+  MaxPool2D(std::string name, P p) : MaxPool2D(std::move(name), p.pool, p.strides, p.padding) {}
+  std::string type() const override { return std::string(type_name); }
+  Params attributes() const { return {window_.size, window_.strides, window_.padding}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<MaxPool2D>(*this); }
+  const WindowGeometry* sliding_window() const override { return &geo_; }
   const Window2D& window() const { return window_; }
   const WindowGeometry& geometry() const { return geo_; }
 
@@ -126,12 +150,12 @@ class MaxPool2D : public Layer {
     return y;
   }
   NDArray<float> run_float(std::span<const NDArray<float>* const> in) const override { return pool(*in[0]); }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t) const override {
     NDArray<float> x(in[0]->shape);
     quantize_span(in[0]->data.data(), x.data.data(), x.size(), QuantSpec{input_formats()[0]});
     return pool(x);
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t) const override {
     return pool(*in[0]);
   }
 
@@ -143,13 +167,36 @@ class MaxPool2D : public Layer {
 /// Average over each window's cells inside the input, rounded once into `output`.
 class AvgPool2D : public Layer {
  public:
+  static constexpr std::string_view type_name = "AvgPool2D";
+  static constexpr bool trainable = true;
+  struct Params {
+    std::array<int, 2> pool{1, 1};
+    std::array<int, 2> strides{1, 1};
+    Padding padding = Padding::valid();
+    QuantSpec output{detail::placeholder_format()};
+  };
+  static void describe(AttrVisitor& v, Params& p) {
+    v.pair("pool", p.pool, 1, std::nullopt);
+    v.pair("strides", p.strides, 1, p.pool);
+    v.padding("padding", p.padding);
+    v.output(p.output);
+  }
+
   /// Strides default to the pool size (Keras' rule).
   AvgPool2D(std::string name, std::array<int, 2> pool, QuantSpec output,
             std::optional<std::array<int, 2>> strides = {}, Padding padding = Padding::valid())
       : Layer(std::move(name)), window_{pool, strides.value_or(pool), {1, 1}, padding}, spec_(std::move(output)) {
     spec_.validate();
   }
+  AvgPool2D(std::string name, Params p) : AvgPool2D(std::move(name), p.pool, std::move(p.output), p.strides, p.padding) {}
   std::string type() const override { return global_ ? "GlobalAvgPool2D" : "AvgPool2D"; }
+  Params attributes() const { return {window_.size, window_.strides, window_.padding, spec_}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<AvgPool2D>(*this); }
+  const QuantSpec* output_quantization() const override { return &spec_; }
+  const WindowGeometry* sliding_window() const override { return &geo_; }
+  std::vector<LayerNote> notes() const override {
+    return {{"divisor", std::string("the number of the window's cells inside the input")}};
+  }
   const Window2D& window() const { return window_; }
   const WindowGeometry& geometry() const { return geo_; }
   const QuantSpec& output_spec() const { return spec_; }
@@ -160,8 +207,6 @@ class AvgPool2D : public Layer {
   void on_bind() override {
     const Shape& s = input_shapes()[0];
     if (s.size() != 3) fail("expects NHWC inputs (batch, H, W, C), got per-sample shape " + shape_text(s));
-    if (input_formats()[0].word > 24 || spec_.format.word > 24)
-      fail("input and output words must be <= 24 (the sim path holds values as float32)");
     if (std::abs(spec_.format.frac - input_formats()[0].frac) > 60)
       fail("the output frac " + std::to_string(spec_.format.frac) + " is more than 60 from the input frac " +
            std::to_string(input_formats()[0].frac));
@@ -190,26 +235,26 @@ class AvgPool2D : public Layer {
                             });
     return y;
   }
-  NDArray<float> run_sim(std::span<const NDArray<float>* const> in) const override {
+  NDArray<float> run_sim(std::span<const NDArray<float>* const> in, std::uint64_t first) const override {
     NDArray<float> x(in[0]->shape);
     const Format& f = input_formats()[0];
     quantize_span(in[0]->data.data(), x.data.data(), x.size(), QuantSpec{f});
     const double scale = Format::pow2(f.frac);
-    NDArray<std::int32_t> codes = average(x, [&](double sum) { return static_cast<int128>(sum * scale); });
+    NDArray<std::int32_t> codes = average(x, first, [&](double sum) { return static_cast<int128>(sum * scale); });
     NDArray<float> y(codes.shape);
     const double lsb = spec_.format.lsb();
     for (std::size_t i = 0; i < y.size(); ++i) y.data[i] = static_cast<float>(codes.data[i] * lsb);
     return y;
   }
-  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in) const override {
-    return average(*in[0], [](std::int64_t sum) { return static_cast<int128>(sum); });
+  NDArray<std::int32_t> run_int(std::span<const NDArray<std::int32_t>* const> in, std::uint64_t first) const override {
+    return average(*in[0], first, [](std::int64_t sum) { return static_cast<int128>(sum); });
   }
 
  private:
   /// The averages' codes; `to_sum` turns the window's sum (of values: a double,
   /// exact; of codes: an int64) into the sum of the codes.
   template <class T, class ToSum>
-  NDArray<std::int32_t> average(const NDArray<T>& x, ToSum to_sum) const {
+  NDArray<std::int32_t> average(const NDArray<T>& x, std::uint64_t first, ToSum to_sum) const {
     using Sum = std::conditional_t<std::is_floating_point_v<T>, double, std::int64_t>;
     NDArray<std::int32_t> y(batched(x.dim(0), output_shape()));
     const int from = input_formats()[0].frac;
@@ -222,7 +267,7 @@ class AvgPool2D : public Layer {
                                   visit([&](std::size_t i) { s += static_cast<Sum>(x.data[i]), ++n; });
                                   if (n == 0) fail("a window lies entirely in the padding");
                                   const std::uint32_t u =
-                                      R == Round::Stochastic ? random_u32(spec_.stream_seed(), k) : 0;
+                                      R == Round::Stochastic ? random_u32(spec_.stream_seed(), first + k) : 0;
                                   y.data[k] = static_cast<std::int32_t>(
                                       detail::average_code<R, O>(to_sum(s), n, from, spec_.format, u));
                                 });
@@ -239,10 +284,26 @@ class AvgPool2D : public Layer {
 /// The average over all of H x W per channel: (batch, H, W, C) -> (batch, C).
 class GlobalAvgPool2D : public AvgPool2D {
  public:
+  static constexpr std::string_view type_name = "GlobalAvgPool2D";
+  static constexpr bool trainable = true;
+  struct Params {
+    QuantSpec output{detail::placeholder_format()};
+  };
+  static void describe(AttrVisitor& v, Params& p) { v.output(p.output); }
+
   GlobalAvgPool2D(std::string name, QuantSpec output) : AvgPool2D(std::move(name), {1, 1}, std::move(output)) {
     global_ = true;
   }
+  GlobalAvgPool2D(std::string name, Params p) : GlobalAvgPool2D(std::move(name), std::move(p.output)) {}
+  Params attributes() const { return {output_spec()}; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<GlobalAvgPool2D>(*this); }
 };
+
+namespace detail {
+inline const bool registered_max_pool = register_layer<MaxPool2D>();
+inline const bool registered_avg_pool = register_layer<AvgPool2D>();
+inline const bool registered_global_avg_pool = register_layer<GlobalAvgPool2D>();
+}  // namespace detail
 
 }  // namespace fixq
 

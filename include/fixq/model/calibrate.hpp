@@ -14,19 +14,23 @@
 // and every new-format output, `weight_round` for weights (Round::Stochastic
 // rounds each weight once, with a seed derived from `seed`), `layer_weight_bits`
 // for the weight word of named layers. Layers that keep their input's format
-// (ReLU, MaxPool2D, Flatten) are copied.
+// (ReLU, MaxPool2D, Flatten) are copied. Each layer is rebuilt from its
+// description (layers/describe.hpp): its output spec, linear formats and
+// parameter formats (a LeakyReLU's slope) are what calibration replaces, so a new
+// layer type needs nothing here.
 #ifndef FIXQ_MODEL_CALIBRATE_HPP
 #define FIXQ_MODEL_CALIBRATE_HPP
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <utility>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fixq/core/format.hpp>
@@ -107,21 +111,79 @@ inline std::vector<float> stochastic_weights(const std::vector<float>& w, std::i
   return q;
 }
 
+/// Gives one layer's description the calibrated formats. First pass: the output
+/// spec, the linear formats (weights from the bound layer's core) and parameter
+/// formats; second pass: weights rounded stochastically onto their new grids when
+/// asked (then kept: NearestEven leaves values on the grid as they are), and a
+/// derived weight (BatchNorm's scale) rounded to nearest.
+class CalibrateVisitor final : public AttrVisitor {
+ public:
+  using OutSpec = std::function<QuantSpec(QuantSpec)>;
+  CalibrateVisitor(const CalibrationSpec& c, const Layer& layer, Format input, int weight_bits, OutSpec out_spec,
+                   std::uint64_t weight_seed)
+      : c_(c), layer_(layer), input_(input), bits_(weight_bits), out_spec_(std::move(out_spec)), seed_(weight_seed) {}
+  int passes() const override { return 2; }
+  void start_pass(int pass) override { pass_ = pass; }
+  void tensor(const char*, const char*, NDArray<float>& t, TensorRole role, bool) override {
+    if (pass_ == 1 && role == TensorRole::Weights && linear_ && linear_->weight_round == Round::Stochastic)
+      t.data = stochastic_weights(t.data, t.shape.back(), *linear_, seed_);
+  }
+  void vector(const char*, const char*, std::vector<float>&) override {}
+  void integer(const char*, int&, int, int, std::optional<int>, AttrScope) override {}
+  void number(const char*, double&, std::optional<double>, AttrScope) override {}
+  void pair(const char*, std::array<int, 2>&, int, std::optional<std::array<int, 2>>) override {}
+  void padding(const char*, Padding&) override {}
+  void param_format(const char*, Format& f, std::span<const float> values) override {
+    if (pass_ == 0)
+      f = Format{bits_, calibrated_frac(std::vector<float>(values.begin(), values.end()), c_, bits_, f.is_signed),
+                 f.is_signed};
+  }
+  void output(QuantSpec& s) override {
+    if (pass_ == 0) s = out_spec_(s);
+  }
+  void linear(LinearFormats& f) override {
+    if (pass_ == 1) {
+      if (f.weight_round == Round::Stochastic) f.weight_round = Round::NearestEven;
+      return;
+    }
+    const LinearCore* core = layer_.linear_core();
+    if (!core) throw std::logic_error("fixq::calibrate: layer '" + layer_.name() + "' describes linear formats but has no linear core");
+    f.input = input_;
+    f.bias.reset();
+    if (c_.weight_round) f.weight_round = *c_.weight_round;
+    calibrate_weights(core->float_weights(), core->output_channels(), c_, bits_, f.weight.is_signed, f);
+    f.output = out_spec_(f.output);
+    linear_ = &f;
+  }
+
+ private:
+  const CalibrationSpec& c_;
+  const Layer& layer_;
+  Format input_;
+  int bits_;
+  OutSpec out_spec_;
+  std::uint64_t seed_;
+  int pass_ = 0;
+  LinearFormats* linear_ = nullptr;
+};
+
 }  // namespace detail
 
 /// The model rebuilt with formats chosen from `data` (batch first, the model's
-/// per-sample input shape). Throws std::invalid_argument for an unknown layer type.
+/// per-sample input shape): every layer through its description (layers/describe.hpp).
 inline Model calibrate(const Model& model, const NDArray<float>& data, const CalibrationSpec& c) {
-  if (c.activation_bits < 1 || c.activation_bits > 24 || c.weight_bits < 1 || c.weight_bits > 24)
-    throw std::invalid_argument("fixq::calibrate: activation_bits and weight_bits must be in [1, 24]");
+  const int max = Layer::max_word;
+  if (c.activation_bits < 1 || c.activation_bits > max || c.weight_bits < 1 || c.weight_bits > max)
+    throw std::invalid_argument("fixq::calibrate: activation_bits and weight_bits must be in [1, " + std::to_string(max) +
+                                "]");
   const auto acts = model.forward_float_all(data);
   const auto is_signed = [&](const std::vector<float>& x, bool given) {
     return c.choose_signedness ? std::any_of(x.begin(), x.end(), [](float v) { return v < 0; }) : given;
   };
   for (const auto& [name, bits] : c.layer_weight_bits)
-    if (bits < 1 || bits > 24)
+    if (bits < 1 || bits > max)
       throw std::invalid_argument("fixq::calibrate: layer_weight_bits['" + name + "'] = " + std::to_string(bits) +
-                                  " is not in [1, 24]");
+                                  " is not in [1, " + std::to_string(max) + "]");
   const auto with_round = [&](QuantSpec s, std::uint64_t position) {
     if (c.round) s.round = *c.round;
     if (c.round == Round::Stochastic) s.seed = derive_seed(c.seed, position);
@@ -148,121 +210,25 @@ inline Model calibrate(const Model& model, const NDArray<float>& data, const Cal
     };
     const auto it = c.layer_weight_bits.find(l.name());
     const int weight_bits = it == c.layer_weight_bits.end() ? c.weight_bits : it->second;
-    const auto linear = [&](LinearFormats f, const std::vector<float>& w, std::int64_t out) {
-      f.input = ins[0];
-      f.bias.reset();
-      if (c.weight_round) f.weight_round = *c.weight_round;
-      detail::calibrate_weights(w, out, c, weight_bits, f.weight.is_signed, f);
-      f.output = out_spec(f.output);
-      return f;
-    };
-    // Weights rounded stochastically once here, then kept (NearestEven leaves values
-    // on the grid as they are).
-    const auto weights = [&](LinearFormats& f, const NDArray<float>& w, std::int64_t out) {
-      if (f.weight_round != Round::Stochastic) return w;
-      f.weight_round = Round::NearestEven;
-      return NDArray<float>(w.shape, detail::stochastic_weights(w.data, out, f, derive_seed(c.seed, i + 1, 1)));
-    };
-    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
-      LinearFormats f = linear(d->formats(), d->weights().data, d->weights().dim(1));
-      NDArray<float> w = weights(f, d->weights(), d->weights().dim(1));
-      q.add(Dense(d->name(), std::move(w), d->bias(), f), names);
-    } else if (const auto* cv = dynamic_cast<const Conv2D*>(&l)) {
-      LinearFormats f = linear(cv->formats(), cv->weights().data, cv->weights().dim(3));
-      NDArray<float> w = weights(f, cv->weights(), cv->weights().dim(3));
-      q.add(Conv2D(cv->name(), std::move(w), cv->bias(), cv->window(), cv->groups(), f), names);
-    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
-      const auto [s, t] = bn->params().affine();
-      LinearFormats f = linear(bn->formats(), s, static_cast<std::int64_t>(s.size()));
-      if (f.weight_round == Round::Stochastic) f.weight_round = Round::NearestEven;  // the scale is derived, not stored
-      q.add(BatchNorm(bn->name(), bn->params(), f), names);
-    } else if (const auto* gp = dynamic_cast<const GlobalAvgPool2D*>(&l)) {
-      q.add(GlobalAvgPool2D(gp->name(), out_spec(gp->output_spec())), names);
-    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
-      q.add(AvgPool2D(ap->name(), ap->window().size, out_spec(ap->output_spec()), ap->window().strides,
-                      ap->window().padding),
-            names);
-    } else if (const auto* add = dynamic_cast<const Add*>(&l)) {
-      q.add(Add(add->name(), out_spec(add->output_spec())), names);
-    } else if (const auto* cat = dynamic_cast<const Concat*>(&l)) {
-      q.add(Concat(cat->name(), out_spec(cat->output_spec())), names);
-    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
-      q.add(ReLU(*r), names);
-    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
-      q.add(MaxPool2D(*mp), names);
-    } else if (const auto* fl = dynamic_cast<const Flatten*>(&l)) {
-      q.add(Flatten(*fl), names);
-    } else {
-      throw std::invalid_argument("fixq::calibrate: layer '" + l.name() + "' of type " + l.type() +
-                                  " cannot be calibrated");
-    }
+    detail::CalibrateVisitor v(c, l, ins[0], weight_bits, out_spec, derive_seed(c.seed, i + 1, 1));
+    q.add_layer(layer_type_of(l).rebuild(l, v), names);
     out_format.push_back(q.layer(i).output_format());
   }
   q.set_outputs(model.outputs());
   return q;
 }
 
-/// The model with float activations and quantized weights: every Dense, Conv2D
-/// and BatchNorm of q (a calibrated model) gets its weights and bias as their
-/// values on q's grids (as q's paths use them), so that q's float path measures
-/// the effect of quantizing the weights alone. A BatchNorm's quantized scale s and
-/// offset t come back as parameters (gamma = s * sqrt(var + eps), beta = t + mean * s),
-/// which reproduce them up to float rounding.
+/// The model with float activations and quantized weights: every layer with
+/// weights (Dense, Conv2D, BatchNorm) of q (a calibrated model) gets them as their
+/// values on q's grids (as q's paths use them; Layer::with_quantized_weights), so
+/// that q's float path measures the effect of quantizing the weights alone.
 inline Model with_quantized_weights(const Model& q) {
-  // values of w (output channel last) on the grids of `formats`, one per channel
-  const auto on_grid = [](const std::vector<float>& w, const std::vector<Format>& formats, Round r) {
-    std::vector<float> v(w.size());
-    const std::size_t channels = formats.size();
-    for (std::size_t k = 0; k < w.size(); ++k)
-      quantize_span(&w[k], &v[k], 1, QuantSpec{formats[k % channels], r, Overflow::Saturate});
-    return v;
-  };
-  const auto linear = [&](const NDArray<float>& w, const NDArray<float>& b, const LinearFormats& f,
-                          const detail::LinearCore& core) {
-    NDArray<float> wq(w.shape, on_grid(w.data, core.weight_formats(), f.weight_round));
-    NDArray<float> bq = b.size() ? NDArray<float>(b.shape, on_grid(b.data, core.bias_formats(), f.weight_round)) : b;
-    return std::pair{std::move(wq), std::move(bq)};
-  };
   Model m(q.input_shape(), q.input_spec());
   for (std::size_t i = 0; i < q.size(); ++i) {
-    const Layer& l = q.layer(i);
     std::vector<std::string> names;
     for (const int j : q.layer_inputs(i))
       names.push_back(j < 0 ? std::string("input") : q.layer(static_cast<std::size_t>(j)).name());
-    if (const auto* d = dynamic_cast<const Dense*>(&l)) {
-      auto [w, b] = linear(d->weights(), d->bias(), d->formats(), d->core());
-      m.add(Dense(d->name(), std::move(w), std::move(b), d->formats()), names);
-    } else if (const auto* cv = dynamic_cast<const Conv2D*>(&l)) {
-      auto [w, b] = linear(cv->weights(), cv->bias(), cv->formats(), cv->core());
-      m.add(Conv2D(cv->name(), std::move(w), std::move(b), cv->window(), cv->groups(), cv->formats()), names);
-    } else if (const auto* bn = dynamic_cast<const BatchNorm*>(&l)) {
-      BatchNormParams p = bn->params();
-      const auto& core = bn->core();
-      for (std::size_t c = 0; c < p.gamma.size(); ++c) {
-        const double s = static_cast<double>(core.weight_codes()[c]) * core.weight_formats()[c].lsb();
-        const double t = static_cast<double>(core.bias_codes()[c]) * core.bias_formats()[c].lsb();
-        p.gamma[c] = static_cast<float>(s * std::sqrt(static_cast<double>(p.var[c]) + p.eps));
-        p.beta[c] = static_cast<float>(t + static_cast<double>(p.mean[c]) * s);
-      }
-      m.add(BatchNorm(bn->name(), std::move(p), bn->formats()), names);
-    } else if (const auto* gp = dynamic_cast<const GlobalAvgPool2D*>(&l)) {
-      m.add(GlobalAvgPool2D(*gp), names);
-    } else if (const auto* ap = dynamic_cast<const AvgPool2D*>(&l)) {
-      m.add(AvgPool2D(*ap), names);
-    } else if (const auto* add = dynamic_cast<const Add*>(&l)) {
-      m.add(Add(*add), names);
-    } else if (const auto* cat = dynamic_cast<const Concat*>(&l)) {
-      m.add(Concat(*cat), names);
-    } else if (const auto* r = dynamic_cast<const ReLU*>(&l)) {
-      m.add(ReLU(*r), names);
-    } else if (const auto* mp = dynamic_cast<const MaxPool2D*>(&l)) {
-      m.add(MaxPool2D(*mp), names);
-    } else if (const auto* fl = dynamic_cast<const Flatten*>(&l)) {
-      m.add(Flatten(*fl), names);
-    } else {
-      throw std::invalid_argument("fixq::with_quantized_weights: layer '" + l.name() + "' of type " + l.type() +
-                                  " is not supported");
-    }
+    m.add_layer(q.layer(i).with_quantized_weights(), names);
   }
   m.set_outputs(q.outputs());
   return m;

@@ -12,8 +12,10 @@
 // model's input); the outputs are the last layer unless set_outputs names others.
 // Layers are bound to their input formats and shapes when added, so a model that
 // was built is consistent. The model's input is put on its grid by the input
-// QuantSpec (element k of the batch tensor, under Round::Stochastic, uses
-// random_u32(seed, k)).
+// QuantSpec. Under Round::Stochastic the noise of every tensor is keyed by the
+// sample's index in the whole input: the forward functions take the batch's
+// `first_sample`, so that any cut of an input into batches gives the same bits.
+// A Model is a value: copies clone the layers.
 #ifndef FIXQ_MODEL_MODEL_HPP
 #define FIXQ_MODEL_MODEL_HPP
 
@@ -71,6 +73,18 @@ class Model {
       throw std::invalid_argument("fixq::Model: the input format " + input_.format.name() + " " + p);
     shape_size(input_shape_);
   }
+  Model(const Model& m)
+      : input_shape_(m.input_shape_), input_(m.input_), inputs_(m.inputs_), index_(m.index_), outputs_(m.outputs_) {
+    layers_.reserve(m.layers_.size());
+    for (const auto& l : m.layers_) layers_.push_back(l->clone());
+  }
+  Model& operator=(const Model& m) {
+    if (this != &m) *this = Model(m);
+    return *this;
+  }
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
+  ~Model() = default;
 
   /// Adds and binds a layer; `inputs` names the layers it takes ("input" is the
   /// model's input), by default the previous layer. Throws layer_error.
@@ -132,18 +146,27 @@ class Model {
   const std::vector<int>& layer_inputs(std::size_t i) const { return inputs_.at(i); }
   const Shape& input_shape() const { return input_shape_; }
   const QuantSpec& input_spec() const { return input_; }
+  /// Whether some rounding is Round::Stochastic (the input's or a layer's): its
+  /// results depend on the seeds and on the samples' indices.
+  bool stochastic() const {
+    if (input_.round == Round::Stochastic) return true;
+    for (const auto& l : layers_)
+      if (const QuantSpec* s = l->output_quantization(); s && s->round == Round::Stochastic) return true;
+    return false;
+  }
 
-  /// The model input's codes (the int path's input) and values on its grid.
-  NDArray<std::int32_t> input_codes(const NDArray<float>& x) const {
+  /// The model input's codes (the int path's input) and values on its grid; x is a
+  /// batch whose first sample is sample `first_sample` of the whole input.
+  NDArray<std::int32_t> input_codes(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
     check_input(x);
     NDArray<std::int32_t> c(x.shape);
-    quantize_span(x.data.data(), c.data.data(), c.size(), input_);
+    quantize_span(x.data.data(), c.data.data(), c.size(), input_, first_sample * shape_size(input_shape_));
     return c;
   }
-  NDArray<float> input_values(const NDArray<float>& x) const {
+  NDArray<float> input_values(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
     check_input(x);
     NDArray<float> v(x.shape);
-    quantize_span(x.data.data(), v.data.data(), v.size(), input_);
+    quantize_span(x.data.data(), v.data.data(), v.size(), input_, first_sample * shape_size(input_shape_));
     return v;
   }
 
@@ -153,25 +176,29 @@ class Model {
     check_input(x);
     return run<float>(x, [](const Layer& l, auto in) { return l.forward_float(in); });
   }
-  std::vector<NDArray<float>> forward_sim_all(const NDArray<float>& x) const {
-    return run<float>(input_values(x), [](const Layer& l, auto in) { return l.forward_sim(in); });
+  std::vector<NDArray<float>> forward_sim_all(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
+    return run<float>(input_values(x, first_sample),
+                      [&](const Layer& l, auto in) { return l.forward_sim(in, first_sample); });
   }
-  std::vector<NDArray<std::int32_t>> forward_int_all(const NDArray<std::int32_t>& codes) const {
+  std::vector<NDArray<std::int32_t>> forward_int_all(const NDArray<std::int32_t>& codes,
+                                                     std::uint64_t first_sample = 0) const {
     check_input(codes);
-    return run<std::int32_t>(codes, [](const Layer& l, auto in) { return l.forward_int(in); });
+    return run<std::int32_t>(codes, [&](const Layer& l, auto in) { return l.forward_int(in, first_sample); });
   }
   /// The first output of each path.
   NDArray<float> forward_float(const NDArray<float>& x) const { return first_output(forward_float_all(x)); }
-  NDArray<float> forward_sim(const NDArray<float>& x) const { return first_output(forward_sim_all(x)); }
-  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& codes) const {
-    return first_output(forward_int_all(codes));
+  NDArray<float> forward_sim(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
+    return first_output(forward_sim_all(x, first_sample));
+  }
+  NDArray<std::int32_t> forward_int(const NDArray<std::int32_t>& codes, std::uint64_t first_sample = 0) const {
+    return first_output(forward_int_all(codes, first_sample));
   }
 
   /// Runs the sim and the int path on x and compares every element of every
   /// layer: int code * lsb == sim value. Reports the first mismatch, or success.
-  VerifyReport verify_bit_exact(const NDArray<float>& x) const {
-    const auto sim = forward_sim_all(x);
-    const auto ints = forward_int_all(input_codes(x));
+  VerifyReport verify_bit_exact(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
+    const auto sim = forward_sim_all(x, first_sample);
+    const auto ints = forward_int_all(input_codes(x, first_sample), first_sample);
     VerifyReport r;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       const double lsb = layers_[i]->output_format().lsb();

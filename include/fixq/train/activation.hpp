@@ -1,9 +1,11 @@
-// fixq/train/activation.hpp - ReLU (optionally capped: ReLU6) and Flatten for
-// training. ReLU's gradient passes where 0 < x < cap.
+// fixq/train/activation.hpp - ReLU (optionally capped: ReLU6), LeakyReLU and
+// Flatten for training. ReLU's gradient passes where 0 < x < cap; LeakyReLU's is 1
+// for x >= 0 and the slope below.
 #ifndef FIXQ_TRAIN_ACTIVATION_HPP
 #define FIXQ_TRAIN_ACTIVATION_HPP
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -13,7 +15,9 @@
 
 #include <fixq/layers/activation.hpp>
 #include <fixq/layers/flatten.hpp>
+#include <fixq/layers/leaky_relu.hpp>
 #include <fixq/train/layer.hpp>
+#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -54,6 +58,45 @@ class ReLU : public Layer {
   double cap_;
 };
 
+class LeakyReLU : public Layer {
+ public:
+  explicit LeakyReLU(std::string name, double slope = 0.01) : Layer(std::move(name)), slope_(slope) {
+    if (!std::isfinite(slope_)) fail("the slope must be finite");
+  }
+  std::string type() const override { return "LeakyReLU"; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<LeakyReLU>(*this); }
+  bool new_format() const override { return true; }
+  Shape bind(const Shape& in, std::uint64_t) override {
+    in_shape_ = out_shape_ = in;
+    return out_shape_;
+  }
+  NDArray<float> forward(const NDArray<float>& x, Cache& cache, bool training) const override {
+    NDArray<float> y = x;
+    const auto a = static_cast<float>(slope_);
+    for (float& v : y.data) v = v >= 0 ? v : a * v;
+    if (training) cache.tensors = {x};
+    return y;
+  }
+  NDArray<float> backward(const NDArray<float>& dy, const Cache& cache, std::span<NDArray<float>>,
+                          bool need_dx) const override {
+    if (!need_dx) return {};
+    const NDArray<float>& x = cache.tensors.at(0);
+    NDArray<float> dx = dy;
+    const auto a = static_cast<float>(slope_);
+    for (std::size_t i = 0; i < dx.size(); ++i)
+      if (!(x.data[i] >= 0.0f)) dx.data[i] *= a;
+    return dx;
+  }
+  /// The slope's format in a float model is the placeholder; calibration chooses it.
+  std::unique_ptr<fixq::Layer> to_inference(const Format& f) const override {
+    return std::make_unique<fixq::LeakyReLU>(name(), slope_, f, QuantSpec{f});
+  }
+  double slope() const { return slope_; }
+
+ private:
+  double slope_;
+};
+
 class Flatten : public Layer {
  public:
   explicit Flatten(std::string name) : Layer(std::move(name)) {}
@@ -76,6 +119,15 @@ class Flatten : public Layer {
     return std::make_unique<fixq::Flatten>(name());
   }
 };
+
+namespace detail {
+inline const bool twin_relu =
+    register_twin<fixq::ReLU>([](const fixq::ReLU& l) { return std::make_unique<ReLU>(l.name(), l.cap()); });
+inline const bool twin_leaky_relu = register_twin<fixq::LeakyReLU>(
+    [](const fixq::LeakyReLU& l) { return std::make_unique<LeakyReLU>(l.name(), l.slope()); });
+inline const bool twin_flatten =
+    register_twin<fixq::Flatten>([](const fixq::Flatten& l) { return std::make_unique<Flatten>(l.name()); });
+}  // namespace detail
 
 }  // namespace fixq::train
 

@@ -20,6 +20,7 @@
 
 #include <fixq/layers/batch_norm.hpp>
 #include <fixq/train/layer.hpp>
+#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -148,6 +149,11 @@ class BatchNorm : public Layer {
   Param gamma_{"gamma", {}, {}, false}, beta_{"beta", {}, {}, false};
   std::vector<float> mean_, var_;
 };
+
+namespace detail {
+inline const bool twin_batch_norm = register_twin<fixq::BatchNorm>(
+    [](const fixq::BatchNorm& b) { return std::make_unique<BatchNorm>(b.name(), b.params()); });
+}  // namespace detail
 
 }  // namespace fixq::train
 

@@ -23,6 +23,7 @@
 #include <fixq/layers/window.hpp>
 #include <fixq/random/stream.hpp>
 #include <fixq/train/layer.hpp>
+#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -252,6 +253,14 @@ class Conv2D : public Layer {
   Param w_{"weights", {}, {}, true}, b_{"bias", {}, {}, false};
   WindowGeometry geo_;
 };
+
+namespace detail {
+inline const bool twin_dense = register_twin<fixq::Dense>(
+    [](const fixq::Dense& d) { return std::make_unique<Dense>(d.name(), d.weights(), d.bias()); });
+inline const bool twin_conv2d = register_twin<fixq::Conv2D>([](const fixq::Conv2D& c) {
+  return std::make_unique<Conv2D>(c.name(), c.weights(), c.bias(), c.window(), c.groups());
+});
+}  // namespace detail
 
 }  // namespace fixq::train
 

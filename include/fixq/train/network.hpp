@@ -41,6 +41,7 @@
 #include <fixq/train/optimizer.hpp>
 #include <fixq/train/pool.hpp>
 #include <fixq/train/quantizer.hpp>
+#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -118,13 +119,17 @@ class Network {
 
   template <std::derived_from<Layer> L>
   L& add(L layer) {
-    for (const auto& l : layers_)
-      if (l->name() == layer.name()) throw train_error("fixq::train::Network: layer name '" + l->name() + "' is used twice");
     auto p = std::make_unique<L>(std::move(layer));
     L& ref = *p;
-    layers_.push_back(std::move(p));
-    built_ = false;
+    add_layer(std::move(p));
     return ref;
+  }
+  Layer& add_layer(std::unique_ptr<Layer> layer) {
+    for (const auto& l : layers_)
+      if (l->name() == layer->name()) throw train_error("fixq::train::Network: layer name '" + l->name() + "' is used twice");
+    layers_.push_back(std::move(layer));
+    built_ = false;
+    return *layers_.back();
   }
 
   /// Binds every layer to its input shape and initializes new weights: layer i's
@@ -319,8 +324,8 @@ class Network {
   }
 
   /// A network with the layers and weights of a chain-shaped fixq::Model (each
-  /// layer takes the one before): Dense, Conv2D, BatchNorm, ReLU, MaxPool2D,
-  /// AvgPool2D, GlobalAvgPool2D and Flatten. Throws train_error otherwise.
+  /// layer takes the one before) whose layer types have training twins
+  /// (train/twins.hpp). Throws train_error otherwise.
   static Network from_model(const Model& m) {
     Network net(m.input_shape());
     for (std::size_t i = 0; i < m.size(); ++i) {
@@ -329,26 +334,11 @@ class Network {
       if (in.size() != 1 || in[0] != static_cast<int>(i) - 1)
         throw train_error("fixq::train::Network::from_model: layer '" + l.name() +
                           "' does not take the previous layer's output (only chains can be trained)");
-      if (const auto* d = dynamic_cast<const fixq::Dense*>(&l)) {
-        net.add(Dense(l.name(), d->weights(), d->bias()));
-      } else if (const auto* c = dynamic_cast<const fixq::Conv2D*>(&l)) {
-        net.add(Conv2D(l.name(), c->weights(), c->bias(), c->window(), c->groups()));
-      } else if (const auto* b = dynamic_cast<const fixq::BatchNorm*>(&l)) {
-        net.add(BatchNorm(l.name(), b->params()));
-      } else if (const auto* r = dynamic_cast<const fixq::ReLU*>(&l)) {
-        net.add(ReLU(l.name(), r->cap()));
-      } else if (const auto* mp = dynamic_cast<const fixq::MaxPool2D*>(&l)) {
-        net.add(MaxPool2D(l.name(), mp->window().size, mp->window().strides, mp->window().padding));
-      } else if (dynamic_cast<const fixq::GlobalAvgPool2D*>(&l)) {
-        net.add(GlobalAvgPool2D(l.name()));
-      } else if (const auto* ap = dynamic_cast<const fixq::AvgPool2D*>(&l)) {
-        net.add(AvgPool2D(l.name(), ap->window().size, ap->window().strides, ap->window().padding));
-      } else if (dynamic_cast<const fixq::Flatten*>(&l)) {
-        net.add(Flatten(l.name()));
-      } else {
+      const TwinFactory* twin = find_twin(l);
+      if (!twin)
         throw train_error("fixq::train::Network::from_model: layer '" + l.name() + "' of type " + l.type() +
                           " has no training twin");
-      }
+      net.add_layer((*twin)(l));
     }
     net.build(0);
     return net;

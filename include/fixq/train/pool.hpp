@@ -19,6 +19,7 @@
 #include <fixq/layers/pool.hpp>
 #include <fixq/layers/window.hpp>
 #include <fixq/train/layer.hpp>
+#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -155,6 +156,17 @@ class GlobalAvgPool2D : public AvgPool2D {
   explicit GlobalAvgPool2D(std::string name) : AvgPool2D(std::move(name), {1, 1}) { global_ = true; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<GlobalAvgPool2D>(*this); }
 };
+
+namespace detail {
+inline const bool twin_max_pool = register_twin<fixq::MaxPool2D>([](const fixq::MaxPool2D& p) {
+  return std::make_unique<MaxPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
+});
+inline const bool twin_avg_pool = register_twin<fixq::AvgPool2D>([](const fixq::AvgPool2D& p) {
+  return std::make_unique<AvgPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
+});
+inline const bool twin_global_avg_pool = register_twin<fixq::GlobalAvgPool2D>(
+    [](const fixq::GlobalAvgPool2D& p) { return std::make_unique<GlobalAvgPool2D>(p.name()); });
+}  // namespace detail
 
 }  // namespace fixq::train
 
