@@ -6,7 +6,7 @@ set(FIXQ_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/fixq" CACHE STRING
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/fixq"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
-install(TARGETS fixq EXPORT fixqTargets)
+install(TARGETS fixq fixq_native EXPORT fixqTargets)
 if(TARGET fixq_io)
   install(TARGETS fixq_io EXPORT fixqTargets)
 endif()

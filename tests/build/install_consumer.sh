@@ -28,6 +28,7 @@ echo "== consumer of the installed package"
 cmake -S "$here/consumer" -B "$work/consumer" "${cxx[@]}" -DCMAKE_PREFIX_PATH="$prefix"
 cmake --build "$work/consumer" -j2
 "$work/consumer/app"
+"$work/consumer/app_native"
 # fixq::io, built when nlohmann/json and zlib are installed (they are for fixq's tests).
 if [[ -x $work/consumer/io_app ]]; then "$work/consumer/io_app"; else echo "(no fixq::io: io_app not built)"; fi
 
@@ -35,5 +36,6 @@ echo "== consumer with fixq as a subdirectory"
 cmake -S "$here/consumer_subdir" -B "$work/consumer_subdir" "${cxx[@]}" -DFIXQ_SOURCE_DIR="$src"
 cmake --build "$work/consumer_subdir" -j2
 "$work/consumer_subdir/app"
+"$work/consumer_subdir/app_native"
 if [[ -x $work/consumer_subdir/io_app ]]; then "$work/consumer_subdir/io_app"; else echo "(no fixq::io: io_app not built)"; fi
 echo "== ok"
