@@ -7,7 +7,7 @@
     python3 python/fixq_torch.py lenet.pt lenet_fixq --input-shape 1,28,28
 
 The module must be an nn.Sequential (nested Sequentials are flattened) of Conv2d,
-Linear, BatchNorm2d / BatchNorm1d, ReLU, ReLU6, Hardtanh(0, cap), MaxPool2d,
+Linear, BatchNorm2d / BatchNorm1d, ReLU, ReLU6, Hardtanh(0, cap), LeakyReLU, MaxPool2d,
 AvgPool2d, AdaptiveAvgPool2d, Flatten, and Dropout / Identity (skipped). Anything
 else raises ValueError naming the module and the problem.
 
@@ -298,6 +298,10 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
 
         elif isinstance(leaf, nn.ReLU):
             ex.add({"name": ex.layer_name(qualified), "type": "ReLU"})
+            previous = None
+
+        elif isinstance(leaf, nn.LeakyReLU):
+            ex.add({"name": ex.layer_name(qualified), "type": "LeakyReLU", "slope": float(leaf.negative_slope)})
             previous = None
 
         elif isinstance(leaf, (nn.MaxPool2d, nn.AvgPool2d)):

@@ -67,7 +67,7 @@ def cifar_like():
     return nn.Sequential(
         nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),      # 16 x 16 x 16
         nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.ReLU6(),                       # depthwise
-        nn.Conv2d(16, 32, 1), nn.ReLU(), nn.BatchNorm2d(32),                          # BN not after a conv
+        nn.Conv2d(16, 32, 1), nn.LeakyReLU(0.1), nn.BatchNorm2d(32),                  # BN not after a conv
         nn.Conv2d(32, 32, 3, padding=2, dilation=2, groups=4), nn.Hardtanh(0.0, 6.0),
         nn.MaxPool2d(3, stride=2, padding=1),                                         # 8 x 8
         nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False),
@@ -187,6 +187,8 @@ def numpy_reference(model_dir, raw):
                 x = total / count
         elif t == "GlobalAvgPool2D":
             x = x.mean(axis=(1, 2))
+        elif t == "LeakyReLU":
+            x = np.where(x >= 0, x, x * layer["slope"])
         elif t in ("ReLU", "ReLU6"):
             x = np.clip(x, 0.0, 6.0 if t == "ReLU6" else layer.get("cap", np.inf))
         elif t == "Flatten":
