@@ -5,15 +5,22 @@
 //   fixq::NpyReader r("big.npy");                               // header only
 //   auto rows = r.read_rows<float>(1000, 256);                  // rows 1000..1255
 //
-// Supported: format versions 1.0, 2.0 and 3.0; C (row-major) order; little-endian
-// (or single-byte) int8..int64, uint8..uint64, float32 and float64. Anything else
-// (Fortran order, big-endian, bool, complex, structured or object arrays), a bad
-// magic string, a malformed header, a size that disagrees with the shape, a
-// truncated or overlong file, or a path that is not a regular file (a FIFO would block
-// the reader) gives fixq::file_error naming the file and the problem.
+// Reads every .npy file numpy writes for the element types int8..int64,
+// uint8..uint64, float32 and float64: format versions 1.0, 2.0 and 3.0; C
+// (row-major) or Fortran (column-major: np.save of a transposed array, a PyTorch
+// tensor after permute()) order; little-endian ('<'), big-endian ('>'), native
+// ('=') or byte-order-free ('|', single-byte types) descriptors. Arrays are always
+// returned in C order and host byte order. Whole reads and read_rows() batches of a
+// little-endian C-order file are one contiguous read; a Fortran-order batch gathers
+// the batch's run of rows from every column (the first axis varies fastest there).
+// Anything else (bool, complex, strings, structured or object arrays), a bad magic
+// string, a malformed header, a size that disagrees with the shape, a truncated or
+// overlong file, or a path that is not a regular file (a FIFO would block the
+// reader) gives fixq::file_error naming the file and the problem.
 // Values are converted to the type asked for: integers to floating point exactly
 // where the type can hold them, floating point never to integers, integers to
-// integers only when every value fits (else the first that does not is named).
+// integers only when every value fits (else the first that does not is named, by
+// its index in C order).
 //
 // Writing is always C order, little-endian, format version 1.0, and atomic
 // (fixq/io/files.hpp): the file appears at close(), whole, or not at all.
@@ -97,6 +104,8 @@ inline std::string file_stem(const std::string& name) {
 /// The parsed header of a .npy file.
 struct NpyHeader {
   DType dtype = DType::Float32;
+  bool big_endian = false;     ///< '>' with a multi-byte type: bytes to swap
+  bool fortran_order = false;  ///< column-major data: the first axis varies fastest
   Shape shape;
   std::size_t data_offset = 0;  ///< bytes before the data
 };
@@ -138,20 +147,29 @@ inline void parse_npy_dict(std::string_view h, NpyHeader& out, Fail&& fail) {
           {"u1", DType::UInt8},  {"u2", DType::UInt16}, {"u4", DType::UInt32}, {"u8", DType::UInt64},
           {"f4", DType::Float32}, {"f8", DType::Float64}};
       bool found = false;
-      if (d.size() == 3 && (d[0] == '<' || d[0] == '|' || (d[0] == '=' ))) {
+      // '<' little-endian, '>' big-endian, '=' native (little-endian here), '|' no
+      // byte order (numpy's spelling for single-byte types).
+      if (d.size() == 3 && (d[0] == '<' || d[0] == '>' || d[0] == '=' || d[0] == '|')) {
         for (const auto& [code, t] : known)
           if (std::string_view(d).substr(1) == code && (d[0] != '|' || dtype_size(t) == 1)) {
             out.dtype = t;
+            out.big_endian = d[0] == '>' && dtype_size(t) > 1;
             found = true;
           }
       }
       if (!found)
-        fail("unsupported dtype '" + d + "' (fixq reads little-endian int8..int64, uint8..uint64, float32, float64)");
+        fail("unsupported dtype '" + d + "' (fixq reads int8..int64, uint8..uint64, float32 and float64, either byte order)");
       have_descr = true;
     } else if (key == "fortran_order") {
-      if (h.substr(i, 5) == "False") { i += 5; }
-      else if (h.substr(i, 4) == "True") fail("Fortran-order arrays are not supported (save with C order: np.ascontiguousarray)");
-      else fail("malformed header: fortran_order is neither True nor False");
+      if (h.substr(i, 5) == "False") {
+        i += 5;
+        out.fortran_order = false;
+      } else if (h.substr(i, 4) == "True") {
+        i += 4;
+        out.fortran_order = true;
+      } else {
+        fail("malformed header: fortran_order is neither True nor False");
+      }
       have_order = true;
     } else if (key == "shape") {
       expect('(');
@@ -219,22 +237,51 @@ inline std::size_t checked_elements(const Shape& s, std::size_t item, Fail&& fai
   return n;
 }
 
-/// Converts n elements of type `from` at `src` to T; fail names a value that does not fit.
+/// The value of the `sizeof(S)` bytes at p, stored in the other byte order.
+template <class S>
+inline S load_swapped(const char* p) {
+  if constexpr (sizeof(S) == 1) {
+    S v;
+    std::memcpy(&v, p, 1);
+    return v;
+  } else {
+    using U = std::conditional_t<sizeof(S) == 2, std::uint16_t, std::conditional_t<sizeof(S) == 4, std::uint32_t, std::uint64_t>>;
+    U u;
+    std::memcpy(&u, p, sizeof(U));
+    if constexpr (sizeof(S) == 2) u = __builtin_bswap16(u);
+    else if constexpr (sizeof(S) == 4) u = __builtin_bswap32(u);
+    else u = __builtin_bswap64(u);
+    S v;
+    std::memcpy(&v, &u, sizeof(S));
+    return v;
+  }
+}
+
+/// Converts n elements of type `from` at `src` (big-endian when `swap`) to T; fail
+/// names a value that does not fit, by its index plus `index_base`.
 template <class T, class Fail>
-inline void convert_npy(DType from, const char* src, std::size_t n, T* dst, Fail&& fail) {
+inline void convert_npy(DType from, bool swap, const char* src, std::size_t n, T* dst, Fail&& fail,
+                        std::size_t index_base = 0) {
+  const auto put = [&]<class S>(std::size_t i, S v) {
+    if constexpr (std::is_floating_point_v<T>) {
+      dst[i] = static_cast<T>(v);
+    } else if constexpr (std::is_floating_point_v<S>) {
+      fail(std::string("holds ") + std::string(dtype_name(dtype_of<S>())) + " values where integer codes are expected");
+    } else {
+      if (!std::in_range<T>(v))
+        fail("element " + std::to_string(index_base + i) + " = " + std::to_string(v) + " does not fit " +
+             std::string(dtype_name(dtype_of<T>())));
+      dst[i] = static_cast<T>(v);
+    }
+  };
   const auto each = [&]<class S>(S) {
-    for (std::size_t i = 0; i < n; ++i) {
-      S v;
-      std::memcpy(&v, src + i * sizeof(S), sizeof(S));
-      if constexpr (std::is_floating_point_v<T>) {
-        dst[i] = static_cast<T>(v);
-      } else if constexpr (std::is_floating_point_v<S>) {
-        fail(std::string("holds ") + std::string(dtype_name(dtype_of<S>())) + " values where integer codes are expected");
-      } else {
-        if (!std::in_range<T>(v))
-          fail("element " + std::to_string(i) + " = " + std::to_string(v) + " does not fit " +
-               std::string(dtype_name(dtype_of<T>())));
-        dst[i] = static_cast<T>(v);
+    if (swap) {
+      for (std::size_t i = 0; i < n; ++i) put(i, load_swapped<S>(src + i * sizeof(S)));
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        S v;
+        std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+        put(i, v);
       }
     }
   };
@@ -250,6 +297,79 @@ inline void convert_npy(DType from, const char* src, std::size_t n, T* dst, Fail
     case DType::Float32: each(float{}); break;
     case DType::Float64: each(double{}); break;
   }
+}
+
+/// Copies the elements of `src`, an array of `shape` in Fortran order, to `dst` in C
+/// order (Size: the element's bytes).
+template <std::size_t Size>
+inline void fortran_to_c(const char* src, char* dst, const Shape& shape) {
+  const std::size_t rank = shape.size(), n = shape_size(shape);
+  if (n == 0) return;
+  std::vector<std::size_t> stride(rank), extent(rank), index(rank, 0);  // Fortran strides, in elements
+  for (std::size_t a = 0, s = 1; a < rank; ++a) {
+    extent[a] = static_cast<std::size_t>(shape[a]);
+    stride[a] = s;
+    s *= extent[a];
+  }
+  std::size_t f = 0;  // the Fortran offset of the C-order element c
+  for (std::size_t c = 0; c < n; ++c) {
+    std::memcpy(dst + c * Size, src + f * Size, Size);
+    for (std::size_t a = rank; a-- > 0;) {  // the next C index: the last axis fastest
+      if (++index[a] < extent[a]) {
+        f += stride[a];
+        break;
+      }
+      f -= stride[a] * (extent[a] - 1);
+      index[a] = 0;
+    }
+  }
+}
+
+/// Rows [first, first + count) of the data `h` describes (`elements` in all) as T:
+/// C order, host byte order. `read(offset, n, buffer)` copies n bytes from `offset`
+/// bytes into the data. A C-order batch is one read; a Fortran-order batch is one
+/// run of `count` elements per column (offset first + rows * column), neighbouring
+/// runs merged into one read when the gap between them is small.
+template <class T, class Read, class Fail>
+inline void read_npy_rows(const NpyHeader& h, std::size_t elements, std::size_t first, std::size_t count, T* dst,
+                          Read&& read, Fail&& fail) {
+  const std::size_t item = dtype_size(h.dtype);
+  const std::size_t rows = h.shape.empty() ? 1 : static_cast<std::size_t>(h.shape[0]);
+  const std::size_t per_row = rows == 0 ? 0 : elements / rows;
+  const std::size_t n = count * per_row;
+  if (n == 0) return;
+  std::vector<char> raw(n * item);
+  if (!h.fortran_order || h.shape.size() < 2 || per_row == 1) {  // Fortran order equals C order here
+    read(first * per_row * item, raw.size(), raw.data());
+  } else {
+    // In Fortran order, column j (the C-order index within a row) holds `rows`
+    // elements; the batch is the run [first, first + count) of each column.
+    constexpr std::size_t chunk = std::size_t{4} << 20;
+    const std::size_t run = count * item, column = rows * item;
+    std::vector<char> span;
+    for (std::size_t j = 0; j < per_row;) {
+      std::size_t k = 1;  // columns read at once
+      if (column - run <= std::max<std::size_t>(run, 4096) && chunk > run)
+        k = std::min(per_row - j, (chunk - run) / column + 1);
+      const std::size_t bytes = (k - 1) * column + run;
+      span.resize(bytes);
+      read((first + rows * j) * item, bytes, span.data());
+      for (std::size_t q = 0; q < k; ++q) std::memcpy(raw.data() + (j + q) * run, span.data() + q * column, run);
+      j += k;
+    }
+    // raw is now the batch (count, ...) in Fortran order.
+    Shape batch = h.shape;
+    batch[0] = static_cast<std::int64_t>(count);
+    std::vector<char> c_order(raw.size());
+    switch (item) {
+      case 1: fortran_to_c<1>(raw.data(), c_order.data(), batch); break;
+      case 2: fortran_to_c<2>(raw.data(), c_order.data(), batch); break;
+      case 4: fortran_to_c<4>(raw.data(), c_order.data(), batch); break;
+      default: fortran_to_c<8>(raw.data(), c_order.data(), batch); break;
+    }
+    raw.swap(c_order);
+  }
+  convert_npy(h.dtype, h.big_endian, raw.data(), n, dst, fail, first * per_row);
 }
 
 /// The header bytes (version 1.0, padded so that the data starts at a multiple of 64).
@@ -274,7 +394,7 @@ inline std::string npy_header_bytes(DType t, const Shape& shape) {
 
 /// Reads a .npy file's header on construction, then its data whole or by rows
 /// (along the first axis), so that files larger than memory can be processed in
-/// batches.
+/// batches. Either way the data comes in C order and host byte order.
 class NpyReader {
  public:
   explicit NpyReader(std::filesystem::path path) : path_(std::move(path)) {
@@ -310,6 +430,9 @@ class NpyReader {
   DType dtype() const { return header_.dtype; }
   const Shape& shape() const { return header_.shape; }
   std::size_t size() const { return elements_; }
+  /// How the file stores the data (the arrays returned are C order, host byte order).
+  bool fortran_order() const { return header_.fortran_order; }
+  bool big_endian() const { return header_.big_endian; }
   /// Extent of the first axis (1 for a 0-d array).
   std::int64_t rows() const { return header_.shape.empty() ? 1 : header_.shape[0]; }
 
@@ -319,20 +442,21 @@ class NpyReader {
     NDArray<T> a;
     a.shape = header_.shape;
     a.data.resize(elements_);
-    read_into(0, elements_, a.data.data());
+    read_into(0, static_cast<std::size_t>(rows()), a.data.data());
     return a;
   }
   /// `count` rows from row `first` (clamped to the end) as T, shape (count, ...).
   template <class T>
   NDArray<T> read_rows(std::int64_t first, std::int64_t count) {
     if (header_.shape.empty()) fail("a 0-d array has no rows");
+    if (first < 0) fail("rows from " + std::to_string(first) + ": a negative row");
     count = std::max<std::int64_t>(0, std::min(count, rows() - first));
     const std::size_t per_row = rows() == 0 ? 0 : elements_ / static_cast<std::size_t>(rows());
     NDArray<T> a;
     a.shape = header_.shape;
     a.shape[0] = count;
     a.data.resize(per_row * static_cast<std::size_t>(count));
-    read_into(per_row * static_cast<std::size_t>(first), a.data.size(), a.data.data());
+    read_into(static_cast<std::size_t>(first), static_cast<std::size_t>(count), a.data.data());
     return a;
   }
 
@@ -340,14 +464,16 @@ class NpyReader {
 
  private:
   template <class T>
-  void read_into(std::size_t first, std::size_t n, T* dst) {
-    const std::size_t item = dtype_size(header_.dtype);
-    std::vector<char> buf(n * item);
-    in_.clear();
-    in_.seekg(static_cast<std::streamoff>(header_.data_offset + first * item));
-    in_.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (!in_) fail("read error in the data");
-    detail::convert_npy(header_.dtype, buf.data(), n, dst, [&](const std::string& w) { fail(w); });
+  void read_into(std::size_t first_row, std::size_t count, T* dst) {
+    detail::read_npy_rows(
+        header_, elements_, first_row, count, dst,
+        [&](std::size_t offset, std::size_t n, char* buf) {
+          in_.clear();
+          in_.seekg(static_cast<std::streamoff>(header_.data_offset + offset));
+          in_.read(buf, static_cast<std::streamsize>(n));
+          if (!in_) fail("read error in the data");
+        },
+        [&](const std::string& w) { fail(w); });
   }
 
   std::filesystem::path path_;
@@ -374,7 +500,11 @@ NDArray<T> parse_npy(std::span<const char> bytes, const std::string& name) {
   NDArray<T> a;
   a.shape = h.shape;
   a.data.resize(n);
-  detail::convert_npy(h.dtype, bytes.data() + h.data_offset, n, a.data.data(), fail);
+  const std::size_t rows = h.shape.empty() ? 1 : static_cast<std::size_t>(h.shape[0]);
+  detail::read_npy_rows(
+      h, n, 0, rows, a.data.data(),
+      [&](std::size_t offset, std::size_t count, char* buf) { std::memcpy(buf, bytes.data() + h.data_offset + offset, count); },
+      fail);
   return a;
 }
 
