@@ -2,7 +2,8 @@
 # The `fixq` tool end to end on the fixture of cli_fixture.cpp: every subcommand's
 # output against the library's (byte for byte), the exported C headers compiled as
 # C99 and C++ with -Wall -Wextra -Werror, and the exit status and message of each
-# error case.
+# error case: hostile files and arguments are refused before anything is written
+# (exit status 2, the file or sample named, no file destroyed or half-written).
 # Usage: cli.sh FIXQ CLI_FIXTURE CXX WORK_DIR
 set -uo pipefail
 fixq=$1 fixture=$2 cxx=$3 work=$4
@@ -94,7 +95,7 @@ expect 0 "calibrate" "$fixq" --help
 expect 0 "fixq" "$fixq" --version
 
 # errors: exit status 2, the file (and layer) named, never a crash
-expect 2 "nothing: cannot open the file" "$fixq" info nothing
+expect 2 "nothing: cannot open the model file: No such file or directory" "$fixq" info nothing
 printf '{"fixq_model": 1, "input": ' >broken.json
 expect 2 "broken.json: not valid JSON" "$fixq" info broken.json
 sed 's/"Dense"/"Dense3D"/' quant/model.json >quant/unknown.json
@@ -117,6 +118,150 @@ expect 2 "" "$fixq"
 expect 2 "--bits" "$fixq" calibrate quant raw.npy --bits 30 -o x
 expect 2 "--overflow-rate needs --method OverflowRate" "$fixq" calibrate quant raw.npy --bits 8 --overflow-rate 0.1 -o x
 expect 2 "nothing.npy: cannot open" "$fixq" verify quant nothing.npy
+
+# Inputs as numpy stores them: Fortran order, big-endian; whole and in batches.
+expect 0 "" "$fixq" run quant raw_fortran.npy --path int --codes -o codes_f.npy && same codes_f.npy expected_codes.npy
+expect 0 "" "$fixq" run quant raw_fortran.npy --path sim --batch 3 -o sim_f.npy && same sim_f.npy expected_sim.npy
+expect 0 "" "$fixq" run quant raw_big_fortran.npy --path sim --batch 7 -o sim_bf.npy && same sim_bf.npy expected_sim.npy
+expect 0 "bit-exact: 20 samples" "$fixq" verify quant raw_big_fortran.npy --batch 6
+
+# sum FILE...: checksums, to show that a refused or failed run changed nothing.
+sums() { cksum "$@" 2>&1; }
+# no_temporaries DIR: no temporary of an atomic write is left in DIR.
+no_temporaries() {
+  local left
+  left=$(find "$1" -maxdepth 1 -name '.*.tmp-*' | head -3)
+  [[ -z $left ]] || fail "temporaries left in $1: $left"
+}
+before=$(sums raw.npy quant/model.json)
+
+# Not regular files, refused before opening: a FIFO would block the reader forever.
+mkfifo fifo.npy fifo.json
+mkdir -p fifo_model && mkfifo fifo_model/model.json
+expect 2 "fifo.npy: is a FIFO, not a regular file" timeout 20 "$fixq" run quant fifo.npy --path float -o x.npy
+expect 2 "fifo.npy: is a FIFO, not a regular file" timeout 20 "$fixq" verify quant fifo.npy
+expect 2 "fifo.npy: is a FIFO, not a regular file" timeout 20 "$fixq" calibrate quant fifo.npy --bits 8 -o x
+expect 2 "fifo.npy: is a FIFO, not a regular file" timeout 20 "$fixq" export quant fifo.npy -o x
+expect 2 "fifo.json: is a FIFO, not a regular file" timeout 20 "$fixq" info fifo.json
+expect 2 "fifo_model/model.json: is a FIFO, not a regular file" timeout 20 "$fixq" info fifo_model
+expect 2 "/dev/null: is a character device, not a regular file" "$fixq" run quant /dev/null --path float -o x.npy
+expect 2 "quant: is a folder, not a regular file" "$fixq" run quant quant --path float -o x.npy
+expect 2 "empty_model/model.json: cannot open the model file: No such file or directory" \
+  bash -c 'mkdir -p empty_model && "$0" info empty_model' "$fixq"
+# a weight file that is a FIFO (the library's reader checks too)
+cp -r quant fifo_weights && rm fifo_weights/conv1_w.npy && mkfifo fifo_weights/conv1_w.npy
+expect 2 "conv1_w.npy: is a FIFO, not a regular file" timeout 20 "$fixq" info fifo_weights
+[[ ! -e x.npy && ! -e x ]] || fail "a refused command wrote x.npy or x/"
+
+# An output that is an input, under any name: refused before anything is written.
+ln -sf raw.npy raw_link.npy
+ln -f raw.npy raw_hard.npy
+expect 2 "raw.npy: is the input file raw.npy" "$fixq" run quant raw.npy --path float -o raw.npy
+expect 2 "./raw.npy: is the input file raw.npy" "$fixq" run quant raw.npy --path float -o ./raw.npy
+expect 2 "raw_link.npy: is the input file raw.npy" "$fixq" run quant raw.npy --path float -o raw_link.npy
+expect 2 "raw_hard.npy: is the input file raw.npy" "$fixq" run quant raw.npy --path float -o raw_hard.npy
+expect 2 "quant/model.json: is the model file" "$fixq" run quant raw.npy --path float -o quant/model.json
+mkdir -p all_in && cp raw.npy all_in/relu1.npy && in_before=$(sums all_in/relu1.npy)
+expect 2 "all_in/relu1.npy: is the input file all_in/relu1.npy" \
+  "$fixq" run quant all_in/relu1.npy --path float --all all_in -o all_in_out.npy
+[[ $(sums all_in/relu1.npy) == "$in_before" && ! -e all_in_out.npy && ! -e all_in/conv1.npy ]] ||
+  fail "a refused --all run changed all_in/ or wrote all_in_out.npy"
+expect 2 "all_out/fc_out.npy: is also --all's file of layer 'fc/out'" \
+  "$fixq" run quant raw.npy --path float --all all_out -o all_out/fc_out.npy
+expect 2 "is also --all's file of layer 'fc/out'" \
+  "$fixq" run quant raw.npy --path float --all all_out -o all_out/../all_out/fc_out.npy
+[[ ! -e all_out ]] || fail "a refused run created all_out/"
+# two layers whose files differ only in case
+mkdir -p case_model && cp quant/*.npy case_model/ && sed 's/"relu1"/"Conv1"/g' quant/model.json >case_model/model.json
+expect 2 "layer 'conv1' and layer 'Conv1' would both write conv1.npy" \
+  "$fixq" run case_model raw.npy --path float --all case_all -o case.npy
+
+# A run that fails half-way (a value float32 cannot hold, in the second sample)
+# leaves no output and keeps the previous ones.
+cp expected_codes.npy keep.npy && mkdir -p keep_all && cp expected_codes.npy keep_all/fc_out.npy
+kept=$(sums keep.npy keep_all/fc_out.npy)
+expect 2 "huge.npy: sample 1, element 28 of (8, 8, 1): value 1e+300 preprocessed" \
+  "$fixq" run quant huge.npy --path float --batch 1 --all keep_all -o keep.npy
+[[ $(sums keep.npy keep_all/fc_out.npy) == "$kept" && ! -e keep_all/conv1.npy ]] ||
+  fail "a failed run changed keep.npy or keep_all/"
+no_temporaries . && no_temporaries keep_all
+expect 2 "huge.npy: sample 1, element 28" "$fixq" verify quant huge.npy
+expect 2 "huge.npy: sample 1, element 28" "$fixq" calibrate float huge.npy --bits 8 -o huge_cal
+[[ ! -e huge_cal ]] || fail "a failed calibrate wrote huge_cal/"
+expect 2 "empty.npy: no samples" "$fixq" calibrate float empty.npy --bits 8 -o empty_cal
+expect 2 "empty.npy: no samples" "$fixq" export quant empty.npy -o empty_exp
+# outputs the system refuses: its reason
+expect 2 "no_dir/x.npy: cannot create the file: No such file or directory" "$fixq" run quant raw.npy --path float -o no_dir/x.npy
+[[ -e /dev/full ]] && expect 2 "/dev/full: write error: No space left on device" "$fixq" run quant raw.npy --path float -o /dev/full
+expect 0 "wrote /dev/null" "$fixq" run quant raw.npy --path float -o /dev/null
+
+# Numbers: out of range or not whole numbers are errors, never clamped or wrapped.
+for b in 0 -1 1e20 2147483648 1.5 x ""; do
+  expect 2 "--batch: expected a whole number from 1" "$fixq" run quant raw.npy --path float --batch "$b" -o x.npy
+  expect 2 "--batch: expected a whole number from 1" "$fixq" verify quant raw.npy --batch "$b"
+done
+for s in -1 18446744073709551616 1e23 0x10 +1 " 1"; do
+  expect 2 "--seed: expected a whole number from 0 to 18446744073709551615, got '$s'" \
+    "$fixq" run quant raw.npy --path float --seed "$s" -o x.npy
+done
+expect 0 "" "$fixq" verify quant raw.npy --seed 18446744073709551615
+for c in 0 -5 1e3; do
+  expect 2 "--count: expected a whole number from 1" "$fixq" calibrate quant raw.npy --bits 8 --count "$c" -o x
+  expect 2 "--count: expected a whole number from 1" "$fixq" export quant raw.npy --count "$c" -o x
+done
+expect 2 "--batch: expected a whole number from 1 to 1048576" "$fixq" bench quant --batch 0
+expect 2 "--repeat: expected a whole number from 1 to 1000" "$fixq" bench quant --repeat 1001
+expect 2 "--max-memory: expected a number of bytes" "$fixq" run quant raw.npy --path float --max-memory 0 -o x.npy
+expect 2 "FIXQ_MAX_MEMORY: expected a number of bytes" env FIXQ_MAX_MEMORY=lots "$fixq" info quant
+expect 2 "unknown subcommand 'frobnicate'" "$fixq" frobnicate quant
+[[ ! -e x.npy && ! -e x ]] || fail "a refused command wrote x.npy or x/"
+
+# Memory: a 300-byte model whose one layer outputs 46001 x 46001 values per sample
+# (a 1x1 convolution with padding 23000 on a 1x1x1 input) fails cleanly.
+mkdir -p padded && cp one.npy padded/w.npy
+printf '%s' '{"fixq_model": 1, "input": {"shape": [1, 1, 1]}, "layers": [{"name": "pad", "type": "Conv2D",' \
+  ' "weights": "w.npy", "padding": [23000, 23000, 23000, 23000]}]}' >padded/model.json
+expect 0 "(46001, 46001, 1)" "$fixq" info padded
+expect 2 "padded/model.json: one sample needs about 7.9 GiB (layer 'pad' alone: output (46001, 46001, 1), 7.9 GiB)" \
+  "$fixq" run padded one.npy --path float -o padded_out.npy
+expect 2 "layer 'pad' alone" "$fixq" calibrate padded one.npy --bits 8 -o padded_cal
+expect 2 "layer 'pad' alone" "$fixq" bench padded --batch 1
+expect 2 "more than the memory limit of 1024 bytes" env FIXQ_MAX_MEMORY=1K "$fixq" run quant raw.npy --path float -o x.npy
+[[ ! -e padded_out.npy && ! -e padded_cal && ! -e x.npy ]] || fail "a refused run wrote a file"
+# the batch shrinks to fit, with the same results
+expect 0 "using batches of 1" "$fixq" run quant raw.npy --path int --codes --max-memory 10K -o codes_small.npy &&
+  same codes_small.npy expected_codes.npy
+expect 2 "use --count" "$fixq" calibrate quant raw.npy --bits 8 --max-memory 10K -o cal_small
+
+# Random hostile paths: existing files, links, hard links, FIFOs, folders and missing
+# names as input and output, in random pairs. Each run either succeeds (the input
+# unchanged, the output equal to the expected one) or exits 2 having changed nothing.
+mkdir -p walk && cp raw.npy walk/a.npy && cp raw.npy walk/b.npy
+ln -sf a.npy walk/link_a.npy && ln -f walk/b.npy walk/hard_b.npy && ln -sf nothing.npy walk/dangling.npy
+mkfifo walk/fifo.npy && mkdir -p walk/dir.npy
+names=(a.npy b.npy link_a.npy hard_b.npy dangling.npy fifo.npy dir.npy missing.npy ./a.npy ../walk/b.npy)
+RANDOM=7
+for ((i = 0; i < 40; i++)); do
+  in=walk/${names[RANDOM % ${#names[@]}]} out=walk/${names[RANDOM % ${#names[@]}]}
+  [[ $out == */fifo.npy ]] && continue  # a FIFO output waits for a reader, as with any program
+  state=$(cd walk && cksum a.npy b.npy; ls -a)
+  out_text=$(timeout 20 "$fixq" run quant "$in" --path int --codes -o "$out" 2>&1)
+  status=$?
+  if [[ $status == 0 ]]; then
+    cmp -s "$out" expected_codes.npy || fail "walk: run $in -o $out wrote a wrong $out"
+    # put the pool back as it was
+    rm -rf walk/a.npy walk/b.npy walk/hard_b.npy walk/link_a.npy walk/dangling.npy walk/missing.npy walk/nothing.npy
+    cp raw.npy walk/a.npy && cp raw.npy walk/b.npy && ln -f walk/b.npy walk/hard_b.npy
+    ln -sf a.npy walk/link_a.npy && ln -sf nothing.npy walk/dangling.npy
+  elif [[ $status == 2 ]]; then
+    [[ $(cd walk && cksum a.npy b.npy; ls -a) == "$state" ]] || fail "walk: the refused run $in -o $out changed walk/"
+  else
+    fail "walk: run $in -o $out exited $status: $out_text"
+  fi
+  no_temporaries walk
+done
+
+[[ $(sums raw.npy quant/model.json) == "$before" ]] || fail "raw.npy or quant/model.json changed"
 
 if ((failures)); then
   echo "$failures failure(s)"

@@ -10,11 +10,18 @@
 // Exit status: 0 success, 1 a verification found a mismatch, 2 bad arguments or a
 // file that cannot be read or is malformed (the message names it and the problem).
 // Inputs are read and processed in batches of rows, so files larger than memory work.
+// Every check of an input or an argument happens before anything is written: input
+// files must be regular files (a FIFO would block), no output may be an input, and
+// the memory a batch needs is estimated from the shapes first (--max-memory). The
+// outputs of `run` appear together when the run succeeded (fixq/io/files.hpp).
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -41,6 +48,112 @@ struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A whole decimal number in [lo, hi] from an argument, else a usage error naming
+/// `what`. Numeric options are parsed here rather than by CLI11, which accepts
+/// octal ("010" = 8) and hexadecimal and may wrap or clamp out-of-range values.
+std::uint64_t parse_whole(const std::string& text, const std::string& what, std::uint64_t lo, std::uint64_t hi) {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  const bool digits = !text.empty() && text[0] >= '0' && text[0] <= '9';
+  if (!digits || ec != std::errc() || ptr != end || v < lo || v > hi)
+    throw usage_error(what + ": expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got '" +
+                      text + "'");
+  return v;
+}
+
+/// Bytes with an optional binary suffix: 4096, 512M, 4G (K, M, G, T: powers of 1024).
+std::uint64_t parse_bytes(const std::string& given, const std::string& what) {
+  std::string text = given;
+  std::uint64_t unit = 1;
+  if (!text.empty()) {
+    const char c = text.back();
+    const std::string suffixes = "KMGT";
+    if (const auto k = suffixes.find(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c)); k != std::string::npos) {
+      unit = std::uint64_t{1} << (10 * (k + 1));
+      text.pop_back();
+    }
+  }
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max() / unit;
+  try {
+    return parse_whole(text, what, 1, max) * unit;
+  } catch (const usage_error&) {
+    throw usage_error(what + ": expected a number of bytes (1 or more, suffix K, M, G or T allowed), got '" + given + "'");
+  }
+}
+
+/// The default memory limit of one batch (--max-memory, FIXQ_MAX_MEMORY).
+constexpr std::uint64_t default_max_memory = std::uint64_t{4} << 30;
+
+std::string bytes_text(double b) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1);
+  if (b >= 1024.0 * 1024 * 1024) s << b / (1024.0 * 1024 * 1024) << " GiB";
+  else if (b >= 1024.0 * 1024) s << b / (1024.0 * 1024) << " MiB";
+  else s << std::setprecision(0) << b << " bytes";
+  return s.str();
+}
+
+/// What one sample needs while the model runs, estimated from the shapes: every
+/// layer's output, which the paths keep for the whole batch (`bytes_per_output` per
+/// element: 4 for one path, 8 for verify's two), plus the input read as double and
+/// converted to float32 (12 bytes per element). Temporaries of a layer come on top.
+struct SampleMemory {
+  double bytes = 0;
+  std::string largest;  // the layer with the largest output
+  fixq::Shape largest_shape;
+  double largest_bytes = 0;
+};
+
+SampleMemory sample_memory(const fixq::Model& m, double bytes_per_output) {
+  SampleMemory s;
+  s.bytes = 12.0 * static_cast<double>(fixq::shape_size(m.input_shape()));
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    double e = 1;  // in double: a hostile shape must not overflow the estimate
+    for (const std::int64_t d : m.layer(i).output_shape()) e *= static_cast<double>(d);
+    const double b = e * bytes_per_output;
+    s.bytes += b;
+    if (b > s.largest_bytes) s.largest = m.layer(i).name(), s.largest_shape = m.layer(i).output_shape(), s.largest_bytes = b;
+  }
+  return s;
+}
+
+/// The most samples that fit in `limit` bytes at once; a usage error naming the
+/// largest layer when not even one does.
+std::int64_t samples_in_memory(const fixq::ModelFile& mf, double bytes_per_output, std::uint64_t limit) {
+  const SampleMemory s = sample_memory(mf.model, bytes_per_output);
+  const double fit = std::floor(static_cast<double>(limit) / s.bytes);
+  if (fit < 1)
+    throw usage_error(mf.path.string() + ": one sample needs about " + bytes_text(s.bytes) + " (layer '" + s.largest +
+                      "' alone: output " + fixq::shape_text(s.largest_shape) + ", " + bytes_text(s.largest_bytes) +
+                      "), more than the memory limit of " + bytes_text(static_cast<double>(limit)) +
+                      " (--max-memory or FIXQ_MAX_MEMORY)");
+  return fit >= 9e18 ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(fit);
+}
+
+/// Samples per batch: `want`, or fewer so that a batch fits in `limit` bytes (said
+/// on stderr when the file has more rows than fit at once).
+std::int64_t fit_batch(const fixq::ModelFile& mf, std::int64_t want, std::int64_t rows, double bytes_per_output,
+                       std::uint64_t limit) {
+  const std::int64_t most = samples_in_memory(mf, bytes_per_output, limit);
+  if (want <= most) return want;
+  if (std::min(want, rows) > most)
+    std::cerr << "fixq: a batch of " << std::min(want, rows) << " samples would need about "
+              << bytes_text(sample_memory(mf.model, bytes_per_output).bytes * static_cast<double>(std::min(want, rows)))
+              << "; using batches of " << most << " to stay within " << bytes_text(static_cast<double>(limit))
+              << " (--max-memory)\n";
+  return most;
+}
+
+/// Checks that the model file (`model`, or model.json in the folder `model`) is a
+/// regular file before load_model opens it.
+void require_model_file(const std::string& model) {
+  std::error_code ec;
+  const fs::path p(model);
+  if (fs::is_directory(p, ec)) fixq::require_regular_file(p / "model.json", "model file");
+  else fixq::require_regular_file(p, "model file");
+}
+
 /// Reads a model's input file in batches: values (preprocessed) or codes.
 class InputBatches {
  public:
@@ -65,9 +178,21 @@ class InputBatches {
     v.shape = x.shape;
     v.data.resize(x.size());
     const fixq::Preprocess& p = mf_.preprocess;
+    // float32, the type the model computes in, overflows to infinity from
+    // FLT_MAX + half an ulp (2^103) on: 1e300 is finite in double, not in float.
+    constexpr double float_overflow = 0x1.ffffffp+127;
     for (std::size_t i = 0; i < x.size(); ++i) {
       const double y = x.data[i] * p.scale + p.offset;
-      if (!std::isfinite(y)) reader_.fail("element " + std::to_string(first * row_size() + static_cast<std::int64_t>(i)) + " is not finite");
+      if (!std::isfinite(y) || std::abs(y) >= float_overflow) {
+        const std::int64_t row = row_size() == 0 ? 0 : static_cast<std::int64_t>(i) / row_size();
+        std::ostringstream what;
+        what << std::setprecision(9) << "sample " << first + row << ", element "
+             << static_cast<std::int64_t>(i) - row * row_size() << " of " << fixq::shape_text(mf_.model.input_shape())
+             << ": value " << x.data[i];
+        if (!p.identity()) what << " preprocessed (x * " << p.scale << " + " << p.offset << ") to " << y;
+        what << " is not finite in float32, the type the model computes in";
+        reader_.fail(what.str());
+      }
       v.data[i] = static_cast<float>(y);
     }
     return v;
@@ -184,16 +309,18 @@ struct RunArgs {
   fs::path out, all_dir;
   bool codes = false, input_codes = false;
   std::int64_t batch = 0;
+  std::uint64_t max_memory = default_max_memory;
 };
 
-/// Writes batches of one tensor (float values, or int32 / int64 codes).
+/// Writes batches of one tensor (float values, or int32 / int64 codes) into a file
+/// of an AtomicGroup, which publishes it when the whole run succeeded.
 class OutputFile {
  public:
-  OutputFile(const fs::path& path, const fixq::Shape& shape, bool codes, const fixq::Format& f)
+  OutputFile(fixq::AtomicFile& file, const fixq::Shape& shape, bool codes, const fixq::Format& f)
       : codes_(codes), lsb_(f.lsb()) {
-    if (!codes) f32_ = std::make_unique<fixq::NpyWriter<float>>(path, shape);
-    else if (f.word > 32) i64_ = std::make_unique<fixq::NpyWriter<std::int64_t>>(path, shape);
-    else i32_ = std::make_unique<fixq::NpyWriter<std::int32_t>>(path, shape);
+    if (!codes) f32_ = std::make_unique<fixq::NpyWriter<float>>(file, shape);
+    else if (f.word > 32) i64_ = std::make_unique<fixq::NpyWriter<std::int64_t>>(file, shape);
+    else i32_ = std::make_unique<fixq::NpyWriter<std::int32_t>>(file, shape);
   }
   void put(const fixq::NDArray<float>& v) { f32_->append(v.data); }
   void put(const fixq::NDArray<std::int32_t>& c) {
@@ -228,28 +355,51 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
   if (a.codes && !(a.path == "int")) throw usage_error("--codes needs --path int (the float and sim paths give values)");
   if (a.input_codes && a.path != "int") throw usage_error("--input-codes needs --path int");
   const std::int64_t batch = default_batch(a.batch);
-  InputBatches in(mf, input, batch, a.input_codes);
+  fixq::require_regular_file(input, "input file");
+  // Every output is checked against the inputs before anything is written.
+  std::vector<fs::path> all_files;
+  if (!a.all_dir.empty()) {
+    fixq::FileNames names;  // two layers must not write one file (in any case: macOS, Windows)
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const std::string file = fixq::detail::file_stem(m.layer(i).name()) + ".npy";
+      try {
+        names.claim(file, "layer '" + m.layer(i).name() + "'");
+      } catch (const std::invalid_argument& e) {
+        throw usage_error("--all: " + std::string(e.what()).substr(std::string_view(e.what()).starts_with("fixq: ") ? 6 : 0) +
+                          " in " + a.all_dir.string());
+      }
+      all_files.push_back(a.all_dir / file);
+    }
+  }
+  const auto refuse_input = [&](const fs::path& out, const fs::path& in_file, const std::string& what) {
+    if (fixq::same_file(out, in_file))
+      throw usage_error(out.string() + ": is " + what + " " + in_file.string() + "; writing it would destroy it");
+  };
+  refuse_input(a.out, input, "the input file");
+  refuse_input(a.out, mf.path, "the model file");
+  std::error_code ec;
+  const fs::path out_canonical = fs::weakly_canonical(a.out, ec);
+  for (std::size_t i = 0; i < all_files.size(); ++i) {
+    refuse_input(all_files[i], input, "the input file");
+    refuse_input(all_files[i], mf.path, "the model file");
+    if (fixq::same_file(a.out, all_files[i]) || (!ec && fs::weakly_canonical(all_files[i], ec) == out_canonical && !ec))
+      throw usage_error(a.out.string() + ": is also --all's file of layer '" + m.layer(i).name() + "' (" +
+                        all_files[i].string() + ")");
+  }
+  InputBatches in(mf, input, fit_batch(mf, batch, fixq::NpyReader(input).rows(), 4, a.max_memory), a.input_codes);
   const std::int64_t n = in.rows();
   const std::string out_name = m.outputs().front();
   const fixq::Layer& out_layer = m.layer(out_name);
-  OutputFile out(a.out, with_batch(n, out_layer.output_shape()), a.codes, out_layer.output_format());
-  std::vector<std::unique_ptr<OutputFile>> all;
   if (!a.all_dir.empty()) {
-    std::error_code ec;
     fs::create_directories(a.all_dir, ec);
     if (ec) throw fixq::file_error(a.all_dir.string() + ": cannot create the folder: " + ec.message());
-    std::map<std::string, std::string> stems;  // two layers must not write one file
-    for (std::size_t i = 0; i < m.size(); ++i) {
-      const auto [at, fresh] = stems.emplace(fixq::detail::file_stem(m.layer(i).name()), m.layer(i).name());
-      if (!fresh)
-        throw usage_error("--all: layers '" + at->second + "' and '" + m.layer(i).name() + "' would both write " +
-                          (a.all_dir / (at->first + ".npy")).string());
-    }
-    for (std::size_t i = 0; i < m.size(); ++i)
-      all.push_back(std::make_unique<OutputFile>(a.all_dir / (fixq::detail::file_stem(m.layer(i).name()) + ".npy"),
-                                                 with_batch(n, m.layer(i).output_shape()), a.codes,
-                                                 m.layer(i).output_format()));
   }
+  fixq::AtomicGroup files;  // published together at the end: a failed run leaves the old files
+  OutputFile out(files.add(a.out), with_batch(n, out_layer.output_shape()), a.codes, out_layer.output_format());
+  std::vector<std::unique_ptr<OutputFile>> all;
+  for (std::size_t i = 0; i < all_files.size(); ++i)
+    all.push_back(std::make_unique<OutputFile>(files.add(all_files[i]), with_batch(n, m.layer(i).output_shape()), a.codes,
+                                               m.layer(i).output_format()));
   std::size_t oi = 0;
   for (std::size_t i = 0; i < m.size(); ++i)
     if (m.layer(i).name() == out_name) oi = i;
@@ -267,6 +417,7 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
   }
   out.close();
   for (auto& f : all) f->close();
+  files.commit();
   std::cerr << "wrote " << a.out.string() << ": " << n << " samples of " << out_name << " " << fixq::shape_text(out_layer.output_shape())
             << " (" << a.path << " path" << (a.codes ? ", codes" : "") << ")\n";
   return 0;
@@ -274,11 +425,13 @@ int cmd_run(const fixq::ModelFile& mf, const fs::path& input, const RunArgs& a) 
 
 // ---- verify ----
 
-int cmd_verify(const fixq::ModelFile& mf, const fs::path& input, std::int64_t batch_arg) {
+int cmd_verify(const fixq::ModelFile& mf, const fs::path& input, std::int64_t batch_arg, std::uint64_t max_memory) {
   require_formats(mf, "integer network to verify");
   const fixq::Model& m = mf.model;
   const std::int64_t batch = default_batch(batch_arg);
-  InputBatches in(mf, input, batch, false);
+  fixq::require_regular_file(input, "input file");
+  // Both paths' outputs are kept: 8 bytes per element.
+  InputBatches in(mf, input, fit_batch(mf, batch, fixq::NpyReader(input).rows(), 8, max_memory), false);
   std::size_t elements = 0;
   for (std::int64_t first = 0; first < in.rows(); first += in.batch()) {
     const fixq::VerifyReport r = m.verify_bit_exact(in.values(first), static_cast<std::uint64_t>(first));
@@ -307,6 +460,7 @@ struct CalibrateArgs {
   bool per_channel = false;
   std::int64_t count = 0;
   fs::path out;
+  std::uint64_t max_memory = default_max_memory;
 };
 
 int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const CalibrateArgs& a) {
@@ -322,7 +476,20 @@ int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const Calibra
   c.overflow_rate = a.overflow_rate;
   c.per_channel = a.per_channel;
   c.choose_signedness = !mf.quantized;  // a float model says nothing about signedness
-  InputBatches in(mf, data, a.count > 0 ? a.count : std::numeric_limits<std::int32_t>::max(), false);
+  fixq::require_regular_file(data, "data file");
+  const std::int64_t want = a.count > 0 ? a.count : std::numeric_limits<std::int32_t>::max();
+  InputBatches in(mf, data, want, false);
+  if (in.rows() == 0)
+    throw fixq::file_error(data.string() + ": no samples (shape " + fixq::shape_text(fixq::NpyReader(data).shape()) +
+                           "): calibration needs at least one");
+  // All samples at once: the limit cannot be met by batching, only by --count.
+  const std::int64_t samples = std::min(want, in.rows());
+  const std::int64_t fit = samples_in_memory(mf, 4, a.max_memory);
+  if (fit < samples)
+    throw usage_error("calibrating on " + std::to_string(samples) + " samples needs about " +
+                      bytes_text(sample_memory(mf.model, 4).bytes * static_cast<double>(samples)) +
+                      ", more than the memory limit of " + bytes_text(static_cast<double>(a.max_memory)) + "; use --count " +
+                      std::to_string(fit) + " or raise --max-memory");
   const fixq::NDArray<float> x = in.values(0);
   const fixq::Model q = fixq::calibrate(mf.model, x, c);
   fixq::save_model(q, a.out, {.quantized = true, .preprocess = mf.preprocess});
@@ -334,9 +501,17 @@ int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const Calibra
 
 // ---- export ----
 
-int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path& dir, std::int64_t count, bool input_codes) {
+int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path& dir, std::int64_t count, bool input_codes,
+               std::uint64_t max_memory) {
   require_formats(mf, "integer codes to export");
+  fixq::require_regular_file(input, "input file");
   InputBatches in(mf, input, std::max<std::int64_t>(count, 1), input_codes);
+  if (in.rows() == 0) throw fixq::file_error(input.string() + ": no samples to export");
+  // The int path's outputs (4 bytes per element) become int64 codes (8 more).
+  const std::int64_t samples = std::min(count, in.rows());
+  if (samples_in_memory(mf, 12, max_memory) < samples)
+    throw usage_error("exporting " + std::to_string(samples) + " samples needs more than the memory limit of " +
+                      bytes_text(static_cast<double>(max_memory)) + "; use a smaller --count or raise --max-memory");
   fixq::write_export_codes(mf.model, in.codes(0), dir, {.count = count});
   std::cerr << "wrote " << (dir / "manifest.json").string() << ": " << mf.model.size() << " layers, golden vectors for "
             << std::min(count, in.rows()) << " inputs (.npy, .hex, .h per tensor)\n";
@@ -345,8 +520,11 @@ int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path&
 
 // ---- bench ----
 
-int cmd_bench(const fixq::ModelFile& mf, std::int64_t batch, int repeat) {
+int cmd_bench(const fixq::ModelFile& mf, std::int64_t batch, int repeat, std::uint64_t max_memory) {
   const fixq::Model& m = mf.model;
+  if (samples_in_memory(mf, 4, max_memory) < batch)
+    throw usage_error("--batch " + std::to_string(batch) + " needs more than the memory limit of " +
+                      bytes_text(static_cast<double>(max_memory)) + "; use a smaller --batch or raise --max-memory");
   std::mt19937 gen(1);
   fixq::NDArray<float> x(with_batch(batch, m.input_shape()));
   // Inputs spread over the input format's range (a float model: [-1, 1]).
@@ -396,6 +574,13 @@ int main(int argc, char** argv) {
   fs::path input;
   std::optional<std::uint64_t> seed;
   std::int64_t batch = 0;
+  // Numbers checked by parse_whole / parse_bytes after parsing (see there why).
+  std::string seed_text, run_batch_text, batch_text, count_text, export_count_text, bench_batch_text, repeat_text,
+      max_memory_text;
+  const auto memory_option = [&](CLI::App* c) {
+    c->add_option("--max-memory", max_memory_text,
+                  "memory limit of one batch in bytes (suffix K, M, G, T; default 4G or FIXQ_MAX_MEMORY)");
+  };
 
   auto* info = app.add_subcommand("info", "one line per layer: shapes, formats, accumulator, MACs, weight bytes");
   info->add_option("MODEL", model, "model.json or its folder")->required();
@@ -408,15 +593,17 @@ int main(int argc, char** argv) {
   runc->add_option("-o,--output", run.out, "output .npy (the model's first output)")->required();
   runc->add_flag("--codes", run.codes, "write integer codes (int path) instead of float values");
   runc->add_flag("--input-codes", run.input_codes, "INPUT holds codes of the input format (int path)");
-  runc->add_option("--seed", seed, "seed of stochastic rounding (replaces the file's seeds)");
+  runc->add_option("--seed", seed_text, "seed of stochastic rounding, 0 to 2^64 - 1 (replaces the file's seeds)");
   runc->add_option("--all", run.all_dir, "also write every layer's output to DIR/<layer>.npy");
-  runc->add_option("--batch", run.batch, "samples per batch (default 256)");
+  memory_option(runc);
+  runc->add_option("--batch", run_batch_text, "samples per batch (default 256)");
 
   auto* verify = app.add_subcommand("verify", "check that the int path equals the sim path on every layer");
   verify->add_option("MODEL", model, "model.json or its folder")->required();
   verify->add_option("INPUT", input, ".npy of inputs (N, *input shape)")->required();
-  verify->add_option("--seed", seed, "seed of stochastic rounding (replaces the file's seeds)");
-  verify->add_option("--batch", batch, "samples per batch (default 256)");
+  verify->add_option("--seed", seed_text, "seed of stochastic rounding, 0 to 2^64 - 1 (replaces the file's seeds)");
+  memory_option(verify);
+  verify->add_option("--batch", batch_text, "samples per batch (default 256)");
 
   CalibrateArgs cal;
   auto* calc = app.add_subcommand("calibrate", "choose every fractional length from data (dynamic fixed point)");
@@ -427,7 +614,8 @@ int main(int argc, char** argv) {
   calc->add_option("--method", cal.method, "MaxAbs, OverflowRate or MinMSE")->check(CLI::IsMember({"MaxAbs", "OverflowRate", "MinMSE"}));
   calc->add_option("--overflow-rate", cal.overflow_rate, "fraction of values allowed to saturate (OverflowRate)")->check(CLI::Range(0.0, 1.0));
   calc->add_flag("--per-channel", cal.per_channel, "one weight fraction per output channel");
-  calc->add_option("--count", cal.count, "use the first N samples of DATA (default: all)");
+  calc->add_option("--count", count_text, "use the first N samples of DATA (default: all)");
+  memory_option(calc);
   calc->add_option("-o,--output", cal.out, "output folder (model.json and weights)")->required();
 
   fs::path export_dir;
@@ -437,31 +625,71 @@ int main(int argc, char** argv) {
   exp->add_option("MODEL", model, "model.json or its folder")->required();
   exp->add_option("INPUT", input, ".npy of inputs (N, *input shape)")->required();
   exp->add_option("-o,--output", export_dir, "output folder")->required();
-  exp->add_option("--count", count, "golden vectors for the first N inputs (default 10)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  exp->add_option("--count", export_count_text, "golden vectors for the first N inputs (default 10)");
+  memory_option(exp);
   exp->add_flag("--input-codes", export_codes, "INPUT holds codes of the input format");
-  exp->add_option("--seed", seed, "seed of stochastic rounding (replaces the file's seeds)");
+  exp->add_option("--seed", seed_text, "seed of stochastic rounding, 0 to 2^64 - 1 (replaces the file's seeds)");
 
   std::int64_t bench_batch = 64;
   int repeat = 5;
   auto* bench = app.add_subcommand("bench", "time the float, sim and int paths in one run");
   bench->add_option("MODEL", model, "model.json or its folder")->required();
-  bench->add_option("--batch", bench_batch, "samples per run (default 64)")->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
-  bench->add_option("--repeat", repeat, "runs per path (median reported; default 5)")->check(CLI::Range(1, 1000));
+  bench->add_option("--batch", bench_batch_text, "samples per run, 1 to 2^20 (default 64)");
+  bench->add_option("--repeat", repeat_text, "runs per path, 1 to 1000 (median reported; default 5)");
+  memory_option(bench);
 
+  // An unknown subcommand: CLI11 would only say that the argument was not expected.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* c : app.get_subcommands({})) known = known || c->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "fixq: unknown subcommand '" << argv[1]
+                << "'; the subcommands are info, run, verify, calibrate, export and bench (fixq --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  // A message of the library starts with "fixq: " already.
+  const auto message = [](const std::exception& e) {
+    const std::string_view w = e.what();
+    return std::string(w.starts_with("fixq: ") ? w.substr(6) : w);
+  };
   try {
+    constexpr std::uint64_t max_batch = std::numeric_limits<std::int32_t>::max();
+    // Whether the subcommand run got the option (an empty value is an error too).
+    const auto given = [&](const std::string& option) {
+      for (const CLI::App* c : app.get_subcommands({}))
+        if (const CLI::Option* o = c->parsed() ? c->get_option_no_throw(option) : nullptr; o && o->count()) return true;
+      return false;
+    };
+    if (given("--seed")) seed = parse_whole(seed_text, "--seed", 0, std::numeric_limits<std::uint64_t>::max());
+    if (runc->parsed() && given("--batch"))
+      run.batch = static_cast<std::int64_t>(parse_whole(run_batch_text, "--batch", 1, max_batch));
+    if (verify->parsed() && given("--batch")) batch = static_cast<std::int64_t>(parse_whole(batch_text, "--batch", 1, max_batch));
+    if (calc->parsed() && given("--count"))
+      cal.count = static_cast<std::int64_t>(parse_whole(count_text, "--count", 1, std::uint64_t{1} << 62));
+    if (exp->parsed() && given("--count"))
+      count = static_cast<std::int64_t>(parse_whole(export_count_text, "--count", 1, std::uint64_t{1} << 40));
+    if (bench->parsed() && given("--batch"))
+      bench_batch = static_cast<std::int64_t>(parse_whole(bench_batch_text, "--batch", 1, std::uint64_t{1} << 20));
+    if (given("--repeat")) repeat = static_cast<int>(parse_whole(repeat_text, "--repeat", 1, 1000));
+    std::uint64_t max_memory = default_max_memory;
+    if (const char* env = std::getenv("FIXQ_MAX_MEMORY"); env && *env) max_memory = parse_bytes(env, "FIXQ_MAX_MEMORY");
+    if (given("--max-memory")) max_memory = parse_bytes(max_memory_text, "--max-memory");
+    run.max_memory = cal.max_memory = max_memory;
+    require_model_file(model);
     const fixq::ModelFile mf = fixq::load_model(model, {.seed = seed});
     if (info->parsed()) return cmd_info(mf);
     if (runc->parsed()) return cmd_run(mf, input, run);
-    if (verify->parsed()) return cmd_verify(mf, input, batch);
+    if (verify->parsed()) return cmd_verify(mf, input, batch, max_memory);
     if (calc->parsed()) return cmd_calibrate(mf, input, cal);
-    if (exp->parsed()) return cmd_export(mf, input, export_dir, count, export_codes);
-    if (bench->parsed()) return cmd_bench(mf, bench_batch, repeat);
+    if (exp->parsed()) return cmd_export(mf, input, export_dir, count, export_codes, max_memory);
+    if (bench->parsed()) return cmd_bench(mf, bench_batch, repeat, max_memory);
   } catch (const fixq::file_error& e) {
     std::cerr << "fixq: " << e.what() << "\n";
     return 2;
@@ -469,7 +697,7 @@ int main(int argc, char** argv) {
     std::cerr << "fixq: " << e.what() << "\n";
     return 2;
   } catch (const std::invalid_argument& e) {  // layer_error and the library's argument checks
-    std::cerr << "fixq: " << e.what() << "\n";
+    std::cerr << "fixq: " << message(e) << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "fixq: error: " << e.what() << "\n";
