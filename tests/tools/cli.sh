@@ -171,6 +171,17 @@ expect 2 "all_out/fc_out.npy: is also --all's file of layer 'fc/out'" \
 expect 2 "is also --all's file of layer 'fc/out'" \
   "$fixq" run quant raw.npy --path float --all all_out -o all_out/../all_out/fc_out.npy
 [[ ! -e all_out ]] || fail "a refused run created all_out/"
+# calibrate's and export's folders over their inputs
+cp -r float float_copy && float_before=$(sums float_copy/*)
+expect 2 "float_copy/model.json: is the model file, and writing float_copy could replace it" \
+  "$fixq" calibrate float_copy raw.npy --bits 8 -o float_copy
+mkdir -p cal_in && cp raw.npy cal_in/conv1_w.npy
+expect 2 "cal_in/conv1_w.npy: is the data file" "$fixq" calibrate float cal_in/conv1_w.npy --bits 8 -o cal_in
+mkdir -p exp_in && cp raw.npy exp_in/input.npy && cp raw.npy exp_in/conv1.output.npy
+expect 2 "exp_in/input.npy: is the input file" "$fixq" export quant exp_in/input.npy -o exp_in
+expect 2 "exp_in/conv1.output.npy: is the input file" "$fixq" export quant exp_in/conv1.output.npy -o exp_in
+[[ $(sums float_copy/*) == "$float_before" && $(ls cal_in) == conv1_w.npy && $(ls exp_in | wc -l) == 2 ]] ||
+  fail "a refused calibrate or export changed its folder"
 # two layers whose files differ only in case
 mkdir -p case_model && cp quant/*.npy case_model/ && sed 's/"relu1"/"Conv1"/g' quant/model.json >case_model/model.json
 expect 2 "layer 'conv1' and layer 'Conv1' would both write conv1.npy" \

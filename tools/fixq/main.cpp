@@ -145,6 +145,23 @@ std::int64_t fit_batch(const fixq::ModelFile& mf, std::int64_t want, std::int64_
   return most;
 }
 
+/// Refuses to write a folder of outputs (`calibrate`'s model, `export`'s files) over
+/// an input: `file` (the input or the model file) is refused when it lies in `dir`
+/// and is named like a file written there: `fixed` names, or a layer's file stem
+/// followed by `sep` ("conv1_w.npy", "conv1.weight.hex").
+void refuse_folder_over(const fs::path& file, const std::string& what, const fs::path& dir, const fixq::Model& m,
+                        const std::vector<std::string>& fixed, char sep) {
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(file, ec);
+  if (ec || !fixq::same_file(real.parent_path(), dir)) return;
+  const std::string name = real.filename().string();
+  bool clash = std::find(fixed.begin(), fixed.end(), name) != fixed.end();
+  for (std::size_t i = 0; i < m.size() && !clash; ++i)
+    clash = name.starts_with(fixq::detail::file_stem(m.layer(i).name()) + sep);
+  if (clash)
+    throw usage_error(file.string() + ": is " + what + ", and writing " + dir.string() + " could replace it; write elsewhere");
+}
+
 /// Checks that the model file (`model`, or model.json in the folder `model`) is a
 /// regular file before load_model opens it.
 void require_model_file(const std::string& model) {
@@ -477,6 +494,8 @@ int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const Calibra
   c.per_channel = a.per_channel;
   c.choose_signedness = !mf.quantized;  // a float model says nothing about signedness
   fixq::require_regular_file(data, "data file");
+  refuse_folder_over(mf.path, "the model file", a.out, mf.model, {"model.json"}, '_');
+  refuse_folder_over(data, "the data file", a.out, mf.model, {"model.json"}, '_');
   const std::int64_t want = a.count > 0 ? a.count : std::numeric_limits<std::int32_t>::max();
   InputBatches in(mf, data, want, false);
   if (in.rows() == 0)
@@ -505,6 +524,8 @@ int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path&
                std::uint64_t max_memory) {
   require_formats(mf, "integer codes to export");
   fixq::require_regular_file(input, "input file");
+  refuse_folder_over(input, "the input file", dir, mf.model, {"manifest.json", "input.npy", "input.hex", "input.h"}, '.');
+  refuse_folder_over(mf.path, "the model file", dir, mf.model, {"manifest.json", "input.npy", "input.hex", "input.h"}, '.');
   InputBatches in(mf, input, std::max<std::int64_t>(count, 1), input_codes);
   if (in.rows() == 0) throw fixq::file_error(input.string() + ": no samples to export");
   // The int path's outputs (4 bytes per element) become int64 codes (8 more).
