@@ -400,10 +400,10 @@ TEST_CASE("npy: writers leave no short file and keep the previous one", "[io][np
   CHECK(read_all(p) == before);
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temporary left
   // A missing folder and a full device: the system's reason.
-  CHECK_THROWS_WITH(fixq::write_npy(dir / "no" / "x.npy", fixq::NDArray<float>({1}, {1})),
+  CHECK_THROWS_WITH(fixq::write_npy(dir / "no" / "x.npy", fixq::NDArray<float>({1}, std::vector<float>{1})),
                     Catch::Contains("no/x.npy") && Catch::Contains("No such file or directory"));
   if (fs::exists("/dev/full"))
-    CHECK_THROWS_WITH(fixq::write_npy("/dev/full", fixq::NDArray<float>({1}, {1})),
+    CHECK_THROWS_WITH(fixq::write_npy("/dev/full", fixq::NDArray<float>({1}, std::vector<float>{1})),
                       Catch::StartsWith("/dev/full: ") && Catch::Contains("No space left on device"));
   fs::remove_all(dir);
 }

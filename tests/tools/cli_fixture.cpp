@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < huge.size(); ++i) huge.data[i] = static_cast<double>(raw.data[i]);
   huge.data[64 + 28] = 1e300;
   fixq::write_npy(dir / "huge.npy", huge);
-  fixq::write_npy(dir / "one.npy", fixq::NDArray<float>({1, 1, 1, 1}, {1.0f}));
+  fixq::write_npy(dir / "one.npy", fixq::NDArray<float>({1, 1, 1, 1}, std::vector<float>{1.0f}));
   fixq::NDArray<float> x({20, 8, 8, 1});
   for (std::size_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>(static_cast<double>(raw.data[i]) * pre.scale + pre.offset);
   fixq::write_npy(dir / "x_float.npy", x);
