@@ -176,7 +176,8 @@ inline int cmd_sweep(const Task& t, const SweepArgs& a) {
   std::vector<fixq::Round> rounds;
   for (const std::string& r : a.rounds) rounds.push_back(parse_round_or_throw(r));
   for (const int b : a.bits)
-    if (b < 2 || b > 24) throw usage_error("--bits: " + std::to_string(b) + " is not in [2, 24]");
+    if (b < 2 || b > fixq::Layer::max_word)
+      throw usage_error("--bits: " + std::to_string(b) + " is not in [2, " + std::to_string(fixq::Layer::max_word) + "]");
 
   SweepReport r;
   r.dataset = t.dataset;
@@ -397,7 +398,7 @@ inline int cmd_export(const Task& t, const ExportArgs& a) {
   const auto n = static_cast<std::size_t>(std::max<std::int64_t>(a.count, 1));
   const NDArray<float> x = fixq::to_float(test_set, 0, n, mf.preprocess.scale, mf.preprocess.offset);
   const fixq::VerifyReport v = q.verify_bit_exact(x);
-  fixq::write_export(q, x, a.dir, {.count = a.count});
+  fixq::write_export(q, x, a.dir, {.count = a.count, .force = true});  // the folder is this command's own output
   fixq::save_model(q, fs::path(a.dir) / "model", {.quantized = true, .preprocess = mf.preprocess});
   std::printf("%s: exported the %d-bit integer network (%s) and golden vectors of %lld test images to %s\n  %s\n"
               "  the quantized model: %s\n",

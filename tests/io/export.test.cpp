@@ -263,3 +263,29 @@ TEST_CASE("export: unsigned bias codes keep their type", "[io][export]") {
   CHECK(text.find("#define FC_BIAS_SIGNED 0") != std::string::npos);
   CHECK(text.find("static const uint8_t fc_bias[2] = {\n  0xc0, 0xf3") != std::string::npos);
 }
+
+TEST_CASE("export: a folder holding files is refused unless forced; colliding names before any write", "[io][export]") {
+  fixq::Model m({3}, {.format = {8, 4}});
+  const fixq::LinearFormats f{{8, 4}, {8, 6}, {}, {}, {.format = {8, 4}}};
+  m.add(fixq::Dense("fc", fixq::NDArray<float>({3, 2}, {0.5f, -0.25f, 1, 0, 0.125f, 1}), {}, f));
+  const fixq::NDArray<float> x({1, 3}, {1, -1, 0.5f});
+  const fs::path d = fresh_dir("non_empty");
+  std::ofstream(d / "input.npy") << "the user's own file";
+  CHECK_THROWS_WITH(fixq::write_export(m, x, d), Catch::Contains("not empty") && Catch::Contains("force"));
+  CHECK(lines(d / "input.npy") == std::vector<std::string>{"the user's own file"});
+  CHECK(std::distance(fs::directory_iterator(d), fs::directory_iterator()) == 1);
+  fixq::write_export(m, x, d, {.count = 1, .force = true});
+  CHECK(fixq::NpyReader(d / "input.npy").shape() == fixq::Shape{1, 3});
+
+  // Layers "a/b" and "a_b" (or "Net" and "net") would write the same files: an error,
+  // and the folder stays as it was (here: absent).
+  for (const auto& [first, second] : {std::pair{"a/b", "a_b"}, std::pair{"Net", "net"}}) {
+    fixq::Model two({3}, {.format = {8, 4}});
+    two.add(fixq::ReLU(first));
+    two.add(fixq::ReLU(second));
+    const fs::path e = fs::temp_directory_path() / "fixq_export_test_collide";
+    fs::remove_all(e);
+    CHECK_THROWS_WITH(fixq::write_export(two, x, e), Catch::Contains(first) && Catch::Contains(second));
+    CHECK_FALSE(fs::exists(e));
+  }
+}

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fixq/io/model_file.hpp>
@@ -344,4 +346,53 @@ TEST_CASE("model file: malformed files give clear errors", "[io][model_file]") {
     f.j["layers"][4]["weights"] = "fc_cut.npy";
     f.fails({"layer 'fc'", "fc_cut.npy: truncated"});
   }
+}
+
+TEST_CASE("model file: save_model writes all files or none; weight files stay in the model's folder", "[io][model_file]") {
+  const fixq::LinearFormats f{{8, 4}, {8, 6}, {}, {}, {.format = {8, 4}}};
+  const fixq::NDArray<float> w({3, 3}, {0.5f, -0.25f, 1, 0, 0.125f, 1, 0.25f, 0, -1});
+  for (const auto& [first, second] : {std::pair{"a/b", "a_b"}, std::pair{"Dense", "dense"}}) {
+    fixq::Model m({3}, {.format = {8, 4}});
+    m.add(fixq::Dense(first, w, {}, f));
+    m.add(fixq::Dense(second, w, {}, f));
+    const fs::path d = fs::temp_directory_path() / "fixq_model_file_collide";
+    fs::remove_all(d);
+    fs::create_directories(d);
+    CHECK_THROWS_WITH(fixq::save_model(m, d), Catch::Contains(first) && Catch::Contains(second));
+    CHECK(fs::is_empty(d));  // neither model.json nor a weight file
+  }
+
+  // A weight path outside the folder (absolute, or escaping with ../, or through a
+  // symlink) is refused, whether or not the file exists.
+  fixq::Model m({3}, {.format = {8, 4}});
+  m.add(fixq::Dense("fc", w, {}, f));
+  const fs::path d = fs::temp_directory_path() / "fixq_model_file_escape";
+  fs::remove_all(d);
+  fixq::save_model(m, d / "model");
+  fixq::write_npy(d / "outside_w.npy", w);
+  std::ifstream in(d / "model" / "model.json");
+  json j;
+  in >> j;
+  fs::create_directory_symlink(d, d / "model" / "up");
+  for (const std::string& path : {std::string("../outside_w.npy"), (d / "outside_w.npy").string(), std::string("up/outside_w.npy"),
+                                 std::string("../no_such_file.npy")}) {
+    INFO(path);
+    j["layers"][0]["weights"] = path;
+    std::ofstream(d / "model" / "model.json") << j.dump();
+    CHECK_THROWS_WITH(fixq::load_model(d / "model"), Catch::Contains("layer 'fc'") && Catch::Contains("outside"));
+  }
+
+  // A key given twice in one object is an error, not the last one silently.
+  std::ofstream(d / "model" / "model.json") << R"({"fixq_model": 1, "fixq_model": 1, "input": {"shape": [3]}, "layers": []})";
+  CHECK_THROWS_WITH(fixq::load_model(d / "model"), Catch::Contains("\"fixq_model\" appears twice"));
+  // A folder without model.json, and a model.json that is a folder (a folder means
+  // its model.json), and a FIFO.
+  fs::remove(d / "model" / "model.json");
+  CHECK_THROWS_WITH(fixq::load_model(d / "model"), Catch::Contains("model.json") && Catch::Contains("No such file"));
+  fs::create_directory(d / "model" / "model.json");
+  CHECK_THROWS_WITH(fixq::load_model(d / "model" / "model.json"),
+                    Catch::Contains("model.json/model.json") && Catch::Contains("No such file"));
+  fs::remove(d / "model" / "model.json");
+  REQUIRE(mkfifo((d / "model" / "model.json").c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(fixq::load_model(d / "model"), Catch::Contains("FIFO, not a regular file"));
 }

@@ -127,6 +127,28 @@ TEST_CASE("Model: errors name the layer and the problem", "[model]") {
   CHECK(m.layer("fc").info().macs == 32);
 }
 
+TEST_CASE("Model: an Overflow::Throw at run time names the layer and the sample in the whole input", "[model]") {
+  fixq::Model m({2}, QuantSpec{Format{8, 4}});
+  m.add(fixq::Dense("fc", NDArray<float>({2, 1}, {1.0f, 1.0f}), {},
+                    fixq::LinearFormats{Format{8, 4}, Format{8, 6}, {}, {}, {.format = {6, 4}, .overflow = Overflow::Throw}}));
+  m.add(fixq::ReLU("relu"));
+  // Sums 0.5, 1.0, 2.5 (> the largest value 1.9375 of <6, 4>), 0.25.
+  const NDArray<float> x({4, 2}, {0.25f, 0.25f, 0.5f, 0.5f, 1.25f, 1.25f, 0.125f, 0.125f});
+  for (const bool sim : {false, true}) {
+    INFO((sim ? "sim" : "int") << " path");
+    try {
+      if (sim) (void)m.forward_sim_all(x, 10);
+      else (void)m.forward_int_all(m.input_codes(x, 10), 10);
+      FAIL("no overflow");
+    } catch (const fixq::layer_error& e) {
+      CHECK(e.layer() == "fc");
+      REQUIRE(e.sample());
+      CHECK(*e.sample() == 12);  // the third sample of a batch that starts at sample 10
+      CHECK_THAT(e.what(), Catch::Contains("layer 'fc'") && Catch::Contains("sample 12") && Catch::Contains("overflows"));
+    }
+  }
+}
+
 TEST_CASE("calibrate: formats from data, bit-exact, closer to float with more bits", "[model][calibrate]") {
   std::mt19937 g(4);
   const fixq::Model m = small_cnn(Round::NearestEven, Overflow::Saturate, g);

@@ -53,6 +53,19 @@ same all/fc_out.npy expected_codes.npy
 # verify, calibrate
 expect 0 "bit-exact: 20 samples, 7 layers" "$fixq" verify quant raw.npy
 expect 0 "bit-exact" "$fixq" verify quant raw.npy --batch 7
+
+# Stochastic rounding everywhere: the noise is keyed by the sample's index in the
+# whole input, so any batch size gives the same bits (and the int path equals sim).
+cp -r quant stoch && sed -i -e 's/"round": "[A-Za-z]*"/"round": "Stochastic"/g' \
+  -e 's/"fixq_model": 1,/"fixq_model": 1, "seed": 5,/' stoch/model.json
+expect 0 "" "$fixq" run stoch raw.npy --path int --codes -o st_whole.npy --batch 1000
+expect 0 "" "$fixq" run stoch raw.npy --path int --codes -o st_b3.npy --batch 3
+same st_whole.npy st_b3.npy
+expect 0 "" "$fixq" run stoch raw.npy --path sim -o st_sim_b1.npy --batch 1
+expect 0 "" "$fixq" run stoch raw.npy --path int -o st_int_b7.npy --batch 7
+same st_sim_b1.npy st_int_b7.npy
+expect 0 "bit-exact: 20 samples" "$fixq" verify stoch raw.npy --batch 2
+cmp -s st_whole.npy codes.npy && fail "stochastic rounding changed no code"
 expect 0 "" "$fixq" calibrate float raw.npy --bits 6 --weight-bits 5 --per-channel -o cal6
 expect 0 "bit-exact: 20 samples" "$fixq" verify cal6 raw.npy
 expect 0 "u6." "$fixq" info cal6  # the raw pixels are >= 0: an unsigned input format

@@ -4,7 +4,7 @@
 //   fixq run MODEL INPUT.npy --path float|sim|int -o OUT.npy [--codes] [--input-codes] [--seed N] [--all DIR]
 //   fixq verify MODEL INPUT.npy
 //   fixq calibrate MODEL DATA.npy --bits W [--weight-bits W] [--method M] [--per-channel] -o OUT_DIR
-//   fixq export MODEL INPUT.npy -o DIR [--count N]
+//   fixq export MODEL INPUT.npy -o DIR [--count N] [--force]
 //   fixq bench MODEL [--batch B]
 //
 // Exit status: 0 success, 1 a verification found a mismatch, 2 bad arguments or a
@@ -521,7 +521,7 @@ int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const Calibra
 // ---- export ----
 
 int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path& dir, std::int64_t count, bool input_codes,
-               std::uint64_t max_memory) {
+               bool force, std::uint64_t max_memory) {
   require_formats(mf, "integer codes to export");
   fixq::require_regular_file(input, "input file");
   refuse_folder_over(input, "the input file", dir, mf.model, {"manifest.json", "input.npy", "input.hex", "input.h"}, '.');
@@ -533,7 +533,7 @@ int cmd_export(const fixq::ModelFile& mf, const fs::path& input, const fs::path&
   if (samples_in_memory(mf, 12, max_memory) < samples)
     throw usage_error("exporting " + std::to_string(samples) + " samples needs more than the memory limit of " +
                       bytes_text(static_cast<double>(max_memory)) + "; use a smaller --count or raise --max-memory");
-  fixq::write_export_codes(mf.model, in.codes(0), dir, {.count = count});
+  fixq::write_export_codes(mf.model, in.codes(0), dir, {.count = count, .force = force});
   std::cerr << "wrote " << (dir / "manifest.json").string() << ": " << mf.model.size() << " layers, golden vectors for "
             << std::min(count, in.rows()) << " inputs (.npy, .hex, .h per tensor)\n";
   return 0;
@@ -649,6 +649,8 @@ int main(int argc, char** argv) {
   exp->add_option("--count", export_count_text, "golden vectors for the first N inputs (default 10)");
   memory_option(exp);
   exp->add_flag("--input-codes", export_codes, "INPUT holds codes of the input format");
+  bool export_force = false;
+  exp->add_flag("--force", export_force, "write into a folder that already holds files (replacing those of the same names)");
   exp->add_option("--seed", seed_text, "seed of stochastic rounding, 0 to 2^64 - 1 (replaces the file's seeds)");
 
   std::int64_t bench_batch = 64;
@@ -709,7 +711,7 @@ int main(int argc, char** argv) {
     if (runc->parsed()) return cmd_run(mf, input, run);
     if (verify->parsed()) return cmd_verify(mf, input, batch, max_memory);
     if (calc->parsed()) return cmd_calibrate(mf, input, cal);
-    if (exp->parsed()) return cmd_export(mf, input, export_dir, count, export_codes, max_memory);
+    if (exp->parsed()) return cmd_export(mf, input, export_dir, count, export_codes, export_force, max_memory);
     if (bench->parsed()) return cmd_bench(mf, bench_batch, repeat, max_memory);
   } catch (const fixq::file_error& e) {
     std::cerr << "fixq: " << e.what() << "\n";

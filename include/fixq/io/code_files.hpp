@@ -104,16 +104,7 @@ inline void write_code_npy(AtomicFile& file, const CodeTensor& t) {
     for (const std::int64_t c : t.codes) a.data.push_back(static_cast<T>(c));
     write_npy(file, a);
   };
-  switch (code_dtype(t.word, t.is_signed)) {
-    case DType::Int8: put(std::int8_t{}); break;
-    case DType::Int16: put(std::int16_t{}); break;
-    case DType::Int32: put(std::int32_t{}); break;
-    case DType::Int64: put(std::int64_t{}); break;
-    case DType::UInt8: put(std::uint8_t{}); break;
-    case DType::UInt16: put(std::uint16_t{}); break;
-    case DType::UInt32: put(std::uint32_t{}); break;
-    default: put(std::uint64_t{}); break;
-  }
+  visit_dtype(code_dtype(t.word, t.is_signed), put);  // (never a float type)
 }
 
 /// Writes the codes for $readmemh into `file` (not committed): word-bit two's

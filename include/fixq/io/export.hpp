@@ -38,6 +38,7 @@
 
 #include <fixq/core/format.hpp>
 #include <fixq/io/code_files.hpp>
+#include <fixq/io/files.hpp>
 #include <fixq/io/npy.hpp>
 #include <fixq/layers.hpp>
 #include <fixq/layers/describe.hpp>
@@ -48,6 +49,10 @@ namespace fixq {
 
 struct ExportOptions {
   std::int64_t count = 10;  ///< golden vectors for the first `count` inputs (fewer when there are fewer)
+  /// Write into a folder that already holds files (replacing those of the same
+  /// names). Without it a non-empty folder is refused, so that an export never
+  /// overwrites a user's files (an input.npy, a weight file) without a word.
+  bool force = false;
 };
 
 namespace detail {
@@ -109,16 +114,24 @@ inline std::string layout_of(const Shape& s) {
   return "row-major, batch first";
 }
 
+/// Where an export's files go: all names claimed (case-insensitively) before the
+/// first byte is computed, all files renamed into place together at the end.
+struct ExportFiles {
+  std::filesystem::path dir;
+  FileNames names;
+  AtomicGroup files;
+};
+
 /// Writes one tensor's three files and returns its manifest entry. The files are
 /// named after the tensor with characters outside [A-Za-z0-9_.-] replaced by '_'.
-inline json export_tensor(const std::filesystem::path& dir, const std::string& name, const std::string& kind,
+inline json export_tensor(ExportFiles& out, const std::string& name, const std::string& kind,
                           const std::string& layer, const Shape& shape, const std::string& layout,
                           const json& format, int word, bool is_signed, const std::vector<std::int64_t>& codes) {
   const CodeTensor t{name, shape, word, is_signed, codes};
   const std::string file = detail::file_stem(name);
-  write_code_npy(dir / (file + ".npy"), t);
-  write_code_hex(dir / (file + ".hex"), t);
-  write_code_header(dir / (file + ".h"), t, format);
+  write_code_npy(out.files.add(out.dir / (file + ".npy")), t);
+  write_code_hex(out.files.add(out.dir / (file + ".hex")), t);
+  write_code_header(out.files.add(out.dir / (file + ".h")), t, format);
   return json{{"name", name},
               {"kind", kind},
               {"layer", layer},
@@ -132,12 +145,37 @@ inline json export_tensor(const std::filesystem::path& dir, const std::string& n
 }  // namespace detail
 
 /// Writes the export of `model` for the first options.count inputs given as codes
-/// of the model's input format (batch first). Creates dir; throws file_error when a
-/// file cannot be written.
+/// of the model's input format (batch first). Creates dir; writes every file or
+/// none. Throws file_error when dir holds files (unless options.force) or a file
+/// cannot be written, std::invalid_argument when two tensors' files would have one
+/// name (checked before anything is written).
 inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& input_codes,
                                const std::filesystem::path& dir, const ExportOptions& options = {}) {
   using detail::json;
   std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    if (!std::filesystem::is_directory(dir, ec)) throw file_error(dir.string() + ": exists and is not a folder");
+    if (!options.force && !std::filesystem::is_empty(dir, ec))
+      throw file_error(dir.string() + ": the folder is not empty (an export would replace files in it; " +
+                       "give an empty or new folder, or force it: --force, ExportOptions::force)");
+  }
+  // Every file's name, claimed before anything is computed or written.
+  detail::ExportFiles out{dir, {}, {}};
+  const auto claim = [&](const std::string& tensor, const std::string& owner) {
+    const std::string stem = detail::file_stem(tensor);
+    for (const char* ext : {".npy", ".hex", ".h"}) out.names.claim(stem + ext, owner);
+  };
+  out.names.claim("manifest.json", "the manifest");
+  claim("input", "the input");
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const Layer& l = model.layer(i);
+    const std::string owner = "layer '" + l.name() + "'";
+    if (l.linear_core()) {
+      claim(l.name() + ".weight", owner);
+      claim(l.name() + ".bias", owner);
+    }
+    claim(l.name() + ".output", owner);
+  }
   std::filesystem::create_directories(dir, ec);
   if (ec) throw file_error(dir.string() + ": cannot create the folder: " + ec.message());
   const std::int64_t count = std::clamp<std::int64_t>(options.count, 0, input_codes.shape.empty() ? 0 : input_codes.dim(0));
@@ -151,7 +189,7 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
 
   json tensors = json::array();
   const QuantSpec& in = model.input_spec();
-  tensors.push_back(detail::export_tensor(dir, "input", "input", "", x.shape,
+  tensors.push_back(detail::export_tensor(out, "input", "input", "", x.shape,
                                           detail::layout_of(x.shape), fmt(in.format),
                                           in.format.word, in.format.is_signed, as64(x.data)));
   json manifest{{"fixq_export", 1}, {"count", count}};
@@ -161,15 +199,10 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
   manifest["outputs"] = model.outputs();
   const auto outputs = model.outputs();
 
-  std::map<std::string, std::string> stems;  // file stem -> layer: two layers must not share files
   json layers = json::array();
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& l = model.layer(i);
     const std::string& name = l.name();
-    const auto [at, fresh] = stems.emplace(detail::file_stem(name), name);
-    if (!fresh || at->first == "input")
-      throw std::invalid_argument("fixq::write_export: the files of layer '" + name + "' would be named like those of " +
-                                  (fresh ? std::string("the input") : "layer '" + at->second + "'") + " (" + at->first + ")");
     json j{{"name", name}, {"type", l.type()}};
     json from = json::array();
     json in_shapes = json::array(), in_formats = json::array();
@@ -206,10 +239,10 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
                          {"product_shift", core->product_shifts()},
                          {"bias_shift", core->bias_shifts()},
                          {"shift", core->output_shifts()}};
-      tensors.push_back(detail::export_tensor(dir, name + ".weight", "weight", name, core->weight_shape(),
+      tensors.push_back(detail::export_tensor(out, name + ".weight", "weight", name, core->weight_shape(),
                                               core->weight_layout(), j["weight_format"], wf[0].word, wf[0].is_signed,
                                               as64(core->weight_codes())));
-      tensors.push_back(detail::export_tensor(dir, name + ".bias", "bias", name,
+      tensors.push_back(detail::export_tensor(out, name + ".bias", "bias", name,
                                               Shape{static_cast<std::int64_t>(bf.size())}, "(out,)", j["bias_format"],
                                               bf[0].word, bf[0].is_signed, core->bias_codes()));
       files["weight"] = name + ".weight";
@@ -217,7 +250,7 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
     }
     const bool is_output = std::find(outputs.begin(), outputs.end(), name) != outputs.end();
     const Shape oshape = outs[i].shape;
-    tensors.push_back(detail::export_tensor(dir, name + ".output", is_output ? "output" : "activation", name, oshape,
+    tensors.push_back(detail::export_tensor(out, name + ".output", is_output ? "output" : "activation", name, oshape,
                                             detail::layout_of(oshape), fmt(l.output_format()),
                                             l.output_format().word, l.output_format().is_signed, as64(outs[i].data)));
     files["output"] = name + ".output";
@@ -226,11 +259,8 @@ inline void write_export_codes(const Model& model, const NDArray<std::int32_t>& 
   }
   manifest["layers"] = layers;
   manifest["tensors"] = tensors;
-  const std::filesystem::path file = dir / "manifest.json";
-  std::ofstream o(file, std::ios::binary | std::ios::trunc);
-  o << manifest.dump(2) << '\n';
-  o.close();
-  if (!o) throw file_error(file.string() + ": write error");
+  out.files.add(dir / "manifest.json").stream() << manifest.dump(2) << '\n';
+  out.files.commit();
 }
 
 /// The same for inputs given as values (put on the input grid first).

@@ -57,10 +57,23 @@
 namespace fixq {
 
 /// A file that cannot be read or written, or whose content is malformed; the
-/// message names the file and the problem.
+/// message names the file and the problem: "FILE: [PLACE: ]PROBLEM". Errors made
+/// with the three-part constructor also carry the parts as fields (PLACE: where in
+/// the file, e.g. "layer 'conv1'"), for callers that build their own message.
 class file_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit file_error(const std::string& what) : std::runtime_error(what), problem_(what) {}
+  file_error(std::filesystem::path file, std::string place, std::string problem)
+      : std::runtime_error(file.string() + ": " + (place.empty() ? "" : place + ": ") + problem), file_(std::move(file)),
+        place_(std::move(place)), problem_(std::move(problem)) {}
+  /// The file ("" when only the message was given), the place in it, the problem.
+  const std::filesystem::path& file() const { return file_; }
+  const std::string& place() const { return place_; }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::filesystem::path file_;
+  std::string place_, problem_;
 };
 
 namespace detail {

@@ -12,10 +12,12 @@
 // memory its layers carry placeholder formats (8-bit integers), and
 // ModelFile::quantized is false.
 //
-// Every problem (unreadable or malformed JSON, a missing or unknown key, a value
-// of the wrong type or out of range, an unknown layer type or input name, a cycle,
-// a bad or non-finite weight file, a layer that cannot be bound) throws
-// fixq::file_error naming the file, the layer and the problem.
+// Every problem (unreadable or malformed JSON, a key given twice, a missing or
+// unknown key, a value of the wrong type or out of range, an unknown layer type or
+// input name, a cycle, a bad or non-finite weight file or one outside the model's
+// folder, a model or weight file that is not a regular file, a layer that cannot be
+// bound) throws fixq::file_error naming the file, the layer and the problem.
+// save_model writes every file whole or none (io/files.hpp).
 #ifndef FIXQ_IO_MODEL_FILE_HPP
 #define FIXQ_IO_MODEL_FILE_HPP
 
@@ -42,6 +44,7 @@
 
 #include <fixq/core/format.hpp>
 #include <fixq/core/spec.hpp>
+#include <fixq/io/files.hpp>
 #include <fixq/io/npy.hpp>
 #include <fixq/layers.hpp>
 #include <fixq/layers/describe.hpp>
@@ -121,9 +124,7 @@ class JsonReader {
       : j_(j), where_(std::move(where)), file_(file) {
     if (!j_.is_object()) fail("must be a JSON object");
   }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw file_error(file_.string() + ": " + where_ + (where_.empty() ? "" : ": ") + what);
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw file_error(file_, where_, what); }
   bool has(const char* key) const { return j_.contains(key); }
   const json& at(const char* key) const {
     if (!j_.contains(key)) fail(std::string("the key \"") + key + "\" is missing");
@@ -229,26 +230,34 @@ class JsonReader {
     if (!o) fail("unknown overflow mode \"" + s + "\" (e.g. Saturate, Wrap, AC_SAT)");
     return *o;
   }
-  /// A float32/float64 .npy named by `key`, relative to the JSON file's folder; finite values.
+  /// A float32/float64 .npy named by `key`, relative to the JSON file's folder and
+  /// inside it (symlinks resolved: a model file cannot read files elsewhere); finite
+  /// values.
   NDArray<float> weights(const char* key) const {
-    const std::filesystem::path p = file_.parent_path() / str(key);
-    try {
+    const std::string quoted = "\"" + std::string(key) + "\"";
+    const std::string name = str(key);
+    std::filesystem::path p;
+    DType dtype = DType::Float32;
+    Shape shape;
+    NDArray<float> a;
+    try {  // (errors of the weight file itself, which name that file)
+      p = resolve_inside(file_.parent_path(), name);
       NpyReader r(p);
-      if (!dtype_is_float(r.dtype()))
-        fail("\"" + std::string(key) + "\" (" + p.string() + ") holds " + std::string(dtype_name(r.dtype())) +
-             "; weights must be float32 or float64");
-      // (a layer without weights, e.g. without output channels, computes nothing)
-      if (r.size() == 0) fail("\"" + std::string(key) + "\" (" + p.string() + ") has shape " + shape_text(r.shape()) + ", no element");
-      NDArray<float> a = r.read<float>();
-      for (std::size_t i = 0; i < a.size(); ++i)
-        if (!std::isfinite(a.data[i]))
-          fail("\"" + std::string(key) + "\" (" + p.string() + ") element " + std::to_string(i) + " is " +
-               std::to_string(a.data[i]) + " (weights must be finite, and float64 values must fit float32)");
-      return a;
+      dtype = r.dtype();
+      shape = r.shape();
+      if (dtype_is_float(dtype) && r.size() != 0) a = r.read<float>();
     } catch (const file_error& e) {
-      if (std::string_view(e.what()).starts_with(file_.string() + ":")) throw;
-      fail(std::string("\"") + key + "\": " + e.what());
+      fail(quoted + ": " + e.what());
     }
+    if (!dtype_is_float(dtype))
+      fail(quoted + " (" + p.string() + ") holds " + std::string(dtype_name(dtype)) + "; weights must be float32 or float64");
+    // (a layer without weights, e.g. without output channels, computes nothing)
+    if (shape_size(shape) == 0) fail(quoted + " (" + p.string() + ") has shape " + shape_text(shape) + ", no element");
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!std::isfinite(a.data[i]))
+        fail(quoted + " (" + p.string() + ") element " + std::to_string(i) + " is " + std::to_string(a.data[i]) +
+             " (weights must be finite, and float64 values must fit float32)");
+    return a;
   }
   const std::string& where() const { return where_; }
 
@@ -398,11 +407,24 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
   using detail::json;
   using detail::JsonReader;
   json root;
+  // A key given twice in one object is an error (the parser would keep the last one
+  // silently): the keys of each open object, innermost last.
+  std::vector<std::set<std::string>> open_keys;
+  std::string duplicate;
+  const json::parser_callback_t no_duplicates = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) open_keys.emplace_back();
+    else if (event == json::parse_event_t::object_end && !open_keys.empty()) open_keys.pop_back();
+    else if (event == json::parse_event_t::key && !open_keys.empty() && duplicate.empty() &&
+             !open_keys.back().insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   try {
-    root = json::parse(text.begin(), text.end());
+    root = json::parse(text.begin(), text.end(), no_duplicates);
   } catch (const json::exception& e) {
     throw file_error(file.string() + ": not valid JSON: " + e.what());
   }
+  if (!duplicate.empty()) throw file_error(file.string() + ": the key \"" + duplicate + "\" appears twice in one object");
   const JsonReader top(root, "", file);
   top.only({"fixq_model", "input", "layers", "outputs", "seed", "comment"});
   const int version = top.integer("fixq_model", 0, 1 << 20);
@@ -537,8 +559,8 @@ inline ModelFile parse_model(std::string_view text, const std::filesystem::path&
       detail::JsonAttrReader reader(l, quantized, in_format, seed_for);
       model.add_layer(lt->read(names[i], reader), inputs[i]);
     } catch (const layer_error& e) {
-      if (e.layer().empty()) throw file_error(file.string() + ": " + e.what());
-      throw file_error(file.string() + ": layer '" + e.layer() + "' (" + e.type() + "): " + e.problem());
+      if (e.layer().empty()) throw file_error(file, "", e.what());
+      throw file_error(file, "layer '" + e.layer() + "' (" + e.type() + ")", e.problem());
     } catch (const std::invalid_argument& e) {
       l.fail(e.what());
     }
@@ -574,6 +596,7 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
   std::filesystem::path file = json_or_dir;
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) file /= "model.json";
+  require_regular_file(file, "model file");  // before opening: a FIFO would block
   std::ifstream in(file, std::ios::binary);
   if (!in) throw file_error(file.string() + ": cannot open the file");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -583,16 +606,24 @@ inline ModelFile load_model(const std::filesystem::path& json_or_dir, const Load
 
 /// Writes `model` as dir/model.json plus one .npy file per weight tensor (float32),
 /// creating dir; each layer's attributes as its type describes them
-/// (layers/describe.hpp). Throws file_error when a file cannot be written, and
-/// std::invalid_argument for a layer of a class that is not registered.
+/// (layers/describe.hpp). Writes all files or none. Throws file_error when a file
+/// cannot be written, and std::invalid_argument for a layer of a class that is not
+/// registered or for two layers whose weight files would have one name.
 inline void save_model(const Model& model, const std::filesystem::path& dir, const SaveOptions& opt = {}) {
   using detail::json;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw file_error(dir.string() + ": cannot create the folder: " + ec.message());
+  // Every file is written to a temporary and renamed into place once all were
+  // written; two layers whose names make the same file name (a/b and a_b, or Conv
+  // and conv on a case-insensitive file system) are an error before anything appears.
+  AtomicGroup files;
+  FileNames names;
+  names.claim("model.json", "the model description");
   const auto tensor = [&](const std::string& layer, const char* what, const NDArray<float>& a) {
     const std::string f = detail::file_stem(layer) + "_" + what + ".npy";
-    write_npy(dir / f, a);
+    names.claim(f, "layer '" + layer + "'");
+    write_npy(files.add(dir / f), a);
     return f;
   };
 
@@ -620,11 +651,8 @@ inline void save_model(const Model& model, const std::filesystem::path& dir, con
   }
   root["layers"] = layers;
   root["outputs"] = model.outputs();
-  const std::filesystem::path file = dir / "model.json";
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << root.dump(2) << '\n';
-  out.close();
-  if (!out) throw file_error(file.string() + ": write error");
+  files.add(dir / "model.json").stream() << root.dump(2) << '\n';
+  files.commit();
 }
 
 }  // namespace fixq

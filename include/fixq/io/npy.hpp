@@ -63,6 +63,24 @@ constexpr std::size_t dtype_size(DType t) {
 }
 constexpr bool dtype_is_float(DType t) { return t == DType::Float32 || t == DType::Float64; }
 
+/// Calls f(T{}) with the C++ element type of t (the one switch over DType).
+template <class F>
+decltype(auto) visit_dtype(DType t, F&& f) {
+  switch (t) {
+    case DType::Int8: return f(std::int8_t{});
+    case DType::Int16: return f(std::int16_t{});
+    case DType::Int32: return f(std::int32_t{});
+    case DType::Int64: return f(std::int64_t{});
+    case DType::UInt8: return f(std::uint8_t{});
+    case DType::UInt16: return f(std::uint16_t{});
+    case DType::UInt32: return f(std::uint32_t{});
+    case DType::UInt64: return f(std::uint64_t{});
+    case DType::Float32: return f(float{});
+    case DType::Float64: return f(double{});
+  }
+  return f(double{});  // (unreachable: every enumerator is handled)
+}
+
 /// NumPy's name: "int8", ..., "float64".
 constexpr std::string_view dtype_name(DType t) {
   constexpr std::string_view names[] = {"int8",   "int16",  "int32",  "int64",   "uint8",
@@ -285,18 +303,7 @@ inline void convert_npy(DType from, bool swap, const char* src, std::size_t n, T
       }
     }
   };
-  switch (from) {
-    case DType::Int8: each(std::int8_t{}); break;
-    case DType::Int16: each(std::int16_t{}); break;
-    case DType::Int32: each(std::int32_t{}); break;
-    case DType::Int64: each(std::int64_t{}); break;
-    case DType::UInt8: each(std::uint8_t{}); break;
-    case DType::UInt16: each(std::uint16_t{}); break;
-    case DType::UInt32: each(std::uint32_t{}); break;
-    case DType::UInt64: each(std::uint64_t{}); break;
-    case DType::Float32: each(float{}); break;
-    case DType::Float64: each(double{}); break;
-  }
+  visit_dtype(from, each);
 }
 
 /// Copies the elements of `src`, an array of `shape` in Fortran order, to `dst` in C

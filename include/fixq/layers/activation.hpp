@@ -16,7 +16,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -25,7 +24,6 @@
 #include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -93,10 +91,14 @@ class ReLU : public Layer {
 };
 
 namespace detail {
-inline const bool registered_relu = register_layer<ReLU>();
-// "ReLU6" in a model file: a ReLU capped at 6 (written back as ReLU with "cap": 6).
-inline const bool registered_relu6 = register_layer_alias(
-    "ReLU6", typeid(ReLU), [](const std::string& name) { return std::make_unique<ReLU>(name, 6.0); });
+template <>
+struct BuiltinLayer<6> {
+  using type = ReLU;
+  // "ReLU6" in a model file: a ReLU capped at 6 (written back as ReLU with "cap": 6).
+  static constexpr std::string_view alias = "ReLU6";
+  static std::unique_ptr<Layer> make_alias(const std::string& name) { return std::make_unique<ReLU>(name, 6.0); }
+};
+
 }  // namespace detail
 
 }  // namespace fixq

@@ -31,7 +31,6 @@
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/linear.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -165,7 +164,10 @@ class BatchNorm : public Layer {
 };
 
 namespace detail {
-inline const bool registered_batch_norm = register_layer<BatchNorm>();
+template <>
+struct BuiltinLayer<2> {
+  using type = BatchNorm;
+};
 
 inline void fold_into(std::vector<float>& w, std::vector<float>& b, std::size_t out, const BatchNormParams& bn) {
   const auto [s, t] = bn.affine();

@@ -24,7 +24,6 @@
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/linear.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 #include <fixq/layers/window.hpp>
 
 namespace fixq {
@@ -156,7 +155,10 @@ class Conv2D : public Layer {
 };
 
 namespace detail {
-inline const bool registered_conv2d = register_layer<Conv2D>();
+template <>
+struct BuiltinLayer<1> {
+  using type = Conv2D;
+};
 }
 
 }  // namespace fixq

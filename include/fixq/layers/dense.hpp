@@ -20,7 +20,6 @@
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/linear.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -102,7 +101,10 @@ class Dense : public Layer {
 };
 
 namespace detail {
-inline const bool registered_dense = register_layer<Dense>();
+template <>
+struct BuiltinLayer<0> {
+  using type = Dense;
+};
 }
 
 }  // namespace fixq

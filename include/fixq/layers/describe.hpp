@@ -32,6 +32,13 @@
 namespace fixq {
 
 namespace detail {
+/// A built-in layer type names itself in its own header with a specialization of
+/// BuiltinLayer<N>, N unique in [0, 64) (two specializations of one N do not
+/// compile):  template <> struct BuiltinLayer<0> { using type = Dense; };
+/// The registry (layers/registry.hpp) registers every one on first use.
+template <int N>
+struct BuiltinLayer {};
+
 /// The format every slot of a float model holds (never used to compute; wide
 /// enough that reductions stay within the exact-sum bound).
 inline Format placeholder_format() { return Format{8, 0, true}; }

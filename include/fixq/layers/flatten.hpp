@@ -15,7 +15,6 @@
 #include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -52,7 +51,10 @@ class Flatten : public Layer {
 };
 
 namespace detail {
-inline const bool registered_flatten = register_layer<Flatten>();
+template <>
+struct BuiltinLayer<7> {
+  using type = Flatten;
+};
 }
 
 }  // namespace fixq

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -47,23 +48,27 @@ namespace detail {
 class LinearCore;
 }
 
-/// Thrown for a layer that cannot be built or bound. what() is
+/// Thrown for a layer that cannot be built or bound, or whose run fails (an
+/// Overflow::Throw: Model names the sample). what() is
 /// "fixq: layer 'NAME' (TYPE): PROBLEM"; the parts are fields, so that a caller
 /// (the model file reader) can put them in its own message. Model-level problems
 /// (a name used twice, an unknown input) carry only the message.
 class layer_error : public std::invalid_argument {
  public:
-  layer_error(std::string layer, std::string type, std::string problem)
+  layer_error(std::string layer, std::string type, std::string problem, std::optional<std::uint64_t> sample = {})
       : std::invalid_argument("fixq: layer '" + layer + "' (" + type + "): " + problem),
-        layer_(std::move(layer)), type_(std::move(type)), problem_(std::move(problem)) {}
+        layer_(std::move(layer)), type_(std::move(type)), problem_(std::move(problem)), sample_(sample) {}
   explicit layer_error(const std::string& what) : std::invalid_argument(what), problem_(what) {}
   /// The layer's name and type ("" for a model-level problem), and the problem alone.
   const std::string& layer() const { return layer_; }
   const std::string& type() const { return type_; }
   const std::string& problem() const { return problem_; }
+  /// The sample (its index in the whole input) a run-time error happened on.
+  const std::optional<std::uint64_t>& sample() const { return sample_; }
 
  private:
   std::string layer_, type_, problem_;
+  std::optional<std::uint64_t> sample_;
 };
 
 /// A fact about a bound layer that an implementation in hardware needs besides its

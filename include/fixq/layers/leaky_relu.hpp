@@ -31,7 +31,6 @@
 #include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -134,7 +133,10 @@ class LeakyReLU : public Layer {
 };
 
 namespace detail {
-inline const bool registered_leaky_relu = register_layer<LeakyReLU>();
+template <>
+struct BuiltinLayer<10> {
+  using type = LeakyReLU;
+};
 }
 
 }  // namespace fixq

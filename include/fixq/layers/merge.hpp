@@ -25,7 +25,6 @@
 #include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 
 namespace fixq {
 
@@ -188,8 +187,14 @@ class Concat : public Layer {
 };
 
 namespace detail {
-inline const bool registered_add = register_layer<Add>();
-inline const bool registered_concat = register_layer<Concat>();
+template <>
+struct BuiltinLayer<8> {
+  using type = Add;
+};
+template <>
+struct BuiltinLayer<9> {
+  using type = Concat;
+};
 }  // namespace detail
 
 }  // namespace fixq

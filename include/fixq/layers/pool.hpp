@@ -35,7 +35,6 @@
 #include <fixq/layers/describe.hpp>
 #include <fixq/layers/layer.hpp>
 #include <fixq/layers/ndarray.hpp>
-#include <fixq/layers/registry.hpp>
 #include <fixq/layers/window.hpp>
 #include <fixq/random/stream.hpp>
 
@@ -300,9 +299,18 @@ class GlobalAvgPool2D : public AvgPool2D {
 };
 
 namespace detail {
-inline const bool registered_max_pool = register_layer<MaxPool2D>();
-inline const bool registered_avg_pool = register_layer<AvgPool2D>();
-inline const bool registered_global_avg_pool = register_layer<GlobalAvgPool2D>();
+template <>
+struct BuiltinLayer<3> {
+  using type = MaxPool2D;
+};
+template <>
+struct BuiltinLayer<4> {
+  using type = AvgPool2D;
+};
+template <>
+struct BuiltinLayer<5> {
+  using type = GlobalAvgPool2D;
+};
 }  // namespace detail
 
 }  // namespace fixq

@@ -1,18 +1,22 @@
 // fixq/layers/registry.hpp - the layer types by name: what model files, calibration,
 // the export, the trainer and the tool know about layers, without a list of types.
 //
-// A layer type registers itself in its own header:
+// A built-in layer type names itself in its own header,
 //
-//   inline const bool registered_dense = fixq::register_layer<fixq::Dense>();
+//   template <> struct detail::BuiltinLayer<0> { using type = Dense; };
 //
-// register_layer checks at compile time that the type is complete (the concept
-// DescribedLayer: a name, Params, describe(), attributes(), a constructor from Params,
-// a copy constructor, and whether it has a training twin); the registry then gives
-// each consumer the type's factory and description (layers/describe.hpp):
+// and this header, which includes every built-in layer header, registers them all on
+// the registry's first use (so a program that includes the layers without using the
+// registry compiles none of their code). register_layer checks at compile time that
+// a type is complete (the concept DescribedLayer: a name, Params, describe(),
+// attributes(), a constructor from Params, a copy constructor, and whether it has a
+// training twin); the registry then gives each consumer the type's factory and
+// description (layers/describe.hpp):
 //   find_layer_type("Dense")   the entry for a model file's "type"
 //   layer_type_of(layer)       the entry of a layer object (its file name and Params)
 //   layer_types()              every entry, for conformance tests and messages
-// Users register their own types the same way; a model file can then name them.
+// Users register their own types with fixq::register_layer<MyLayer>() before reading
+// a model file that names them.
 // (Models of this shape: TFLite Micro's op resolver, hls4ml's register_layer with
 // its expected attributes.)
 #ifndef FIXQ_LAYERS_REGISTRY_HPP
@@ -30,8 +34,16 @@
 #include <utility>
 #include <vector>
 
+#include <fixq/layers/activation.hpp>
+#include <fixq/layers/batch_norm.hpp>
+#include <fixq/layers/conv2d.hpp>
+#include <fixq/layers/dense.hpp>
 #include <fixq/layers/describe.hpp>
+#include <fixq/layers/flatten.hpp>
 #include <fixq/layers/layer.hpp>
+#include <fixq/layers/leaky_relu.hpp>
+#include <fixq/layers/merge.hpp>
+#include <fixq/layers/pool.hpp>
 
 namespace fixq {
 
@@ -105,6 +117,7 @@ bool register_layer() {
   return true;
 }
 
+
 /// Registers a second name that reads into an existing class: `make` builds the
 /// layer from its name (the alias has no attributes of its own, e.g. ReLU6).
 inline bool register_layer_alias(std::string name, std::type_index cls,
@@ -119,11 +132,34 @@ inline bool register_layer_alias(std::string name, std::type_index cls,
   return true;
 }
 
-/// Every registered type, in registration order.
-inline const std::vector<LayerType>& layer_types() { return detail::layer_registry(); }
+namespace detail {
+template <int N>
+void add_builtin() {
+  using B = BuiltinLayer<N>;
+  if constexpr (requires { typename B::type; }) {
+    register_layer<typename B::type>();
+    if constexpr (requires { B::alias; })
+      register_layer_alias(std::string(B::alias), typeid(typename B::type), &B::make_alias);
+  }
+}
+template <int... N>
+void add_builtins(std::integer_sequence<int, N...>) {
+  (add_builtin<N>(), ...);
+}
+}  // namespace detail
+
+/// Every registered type (the built-in ones are added on the first call). (A
+/// template, so that a program that never asks compiles no layer code for it.)
+template <class = void>
+const std::vector<LayerType>& layer_types() {
+  static const bool builtins = (detail::add_builtins(std::make_integer_sequence<int, 64>{}), true);
+  (void)builtins;
+  return detail::layer_registry();
+}
 
 /// The type a model file names, or nullptr.
-inline const LayerType* find_layer_type(std::string_view name) {
+template <class = void>
+const LayerType* find_layer_type(std::string_view name) {
   for (const LayerType& t : layer_types())
     if (t.name == name) return &t;
   return nullptr;
@@ -131,7 +167,8 @@ inline const LayerType* find_layer_type(std::string_view name) {
 
 /// The registered (non-alias) type of a layer object; throws std::invalid_argument
 /// naming the layer when its class was never registered.
-inline const LayerType& layer_type_of(const Layer& layer) {
+template <class = void>
+const LayerType& layer_type_of(const Layer& layer) {
   const std::type_index cls(typeid(layer));
   for (const LayerType& t : layer_types())
     if (t.cls == cls && !t.alias) return t;
@@ -140,7 +177,8 @@ inline const LayerType& layer_type_of(const Layer& layer) {
 }
 
 /// "Add, AvgPool2D, ..." (sorted) for messages.
-inline std::string layer_type_names() {
+template <class = void>
+std::string layer_type_names() {
   std::vector<std::string> names;
   for (const LayerType& t : layer_types()) names.push_back(t.name);
   std::sort(names.begin(), names.end());

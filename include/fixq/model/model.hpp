@@ -174,16 +174,17 @@ class Model {
   /// (float), on its grid (sim), or as codes (int).
   std::vector<NDArray<float>> forward_float_all(const NDArray<float>& x) const {
     check_input(x);
-    return run<float>(x, [](const Layer& l, auto in) { return l.forward_float(in); });
+    return run<float>(x, 0, [](const Layer& l, auto in, std::uint64_t) { return l.forward_float(in); });
   }
   std::vector<NDArray<float>> forward_sim_all(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
-    return run<float>(input_values(x, first_sample),
-                      [&](const Layer& l, auto in) { return l.forward_sim(in, first_sample); });
+    return run<float>(input_values(x, first_sample), first_sample,
+                      [](const Layer& l, auto in, std::uint64_t first) { return l.forward_sim(in, first); });
   }
   std::vector<NDArray<std::int32_t>> forward_int_all(const NDArray<std::int32_t>& codes,
                                                      std::uint64_t first_sample = 0) const {
     check_input(codes);
-    return run<std::int32_t>(codes, [&](const Layer& l, auto in) { return l.forward_int(in, first_sample); });
+    return run<std::int32_t>(codes, first_sample,
+                             [](const Layer& l, auto in, std::uint64_t first) { return l.forward_int(in, first); });
   }
   /// The first output of each path.
   NDArray<float> forward_float(const NDArray<float>& x) const { return first_output(forward_float_all(x)); }
@@ -230,16 +231,47 @@ class Model {
                                   shape_text(want) + " (batch first)");
   }
   template <class T, class F>
-  std::vector<NDArray<T>> run(const NDArray<T>& x, F&& forward) const {
+  std::vector<NDArray<T>> run(const NDArray<T>& x, std::uint64_t first_sample, F&& forward) const {
     std::vector<NDArray<T>> out;
     out.reserve(layers_.size());
     std::vector<const NDArray<T>*> in;
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       in.clear();
       for (const int j : inputs_[i]) in.push_back(j < 0 ? &x : &out[static_cast<std::size_t>(j)]);
-      out.push_back(forward(*layers_[i], std::span<const NDArray<T>* const>(in)));
+      try {
+        out.push_back(forward(*layers_[i], std::span<const NDArray<T>* const>(in), first_sample));
+      } catch (const overflow_error& e) {
+        throw_located(*layers_[i], in, first_sample, forward, e);
+      }
     }
     return out;
+  }
+  /// An Overflow::Throw in layer l on a batch: runs the batch's samples one by one
+  /// to name the first that overflows (as a layer_error with the sample's index in
+  /// the whole input).
+  template <class T, class F>
+  [[noreturn]] void throw_located(const Layer& l, const std::vector<const NDArray<T>*>& in, std::uint64_t first_sample,
+                                  F& forward, const overflow_error& e) const {
+    const std::int64_t n = in.empty() || in[0]->shape.empty() ? 0 : in[0]->shape[0];
+    for (std::int64_t s = 0; s < n; ++s) {
+      std::vector<NDArray<T>> one;
+      for (const NDArray<T>* a : in) {
+        Shape sh = a->shape;
+        sh[0] = 1;
+        const std::size_t size = shape_size(sh);
+        one.emplace_back(sh, std::vector<T>(a->data.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s) * size),
+                                            a->data.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(s + 1) * size)));
+      }
+      std::vector<const NDArray<T>*> p;
+      for (const auto& a : one) p.push_back(&a);
+      const std::uint64_t sample = first_sample + static_cast<std::uint64_t>(s);
+      try {
+        (void)forward(l, std::span<const NDArray<T>* const>(p), sample);
+      } catch (const overflow_error& one_error) {
+        throw layer_error(l.name(), l.type(), "sample " + std::to_string(sample) + ": " + one_error.what(), sample);
+      }
+    }
+    throw layer_error(l.name(), l.type(), e.what());
   }
   template <class T>
   NDArray<T> first_output(std::vector<NDArray<T>> all) const {
