@@ -118,6 +118,11 @@ expect 2 "has shape" "$fixq" verify quant all/pool.npy
 expect 2 "a float model (no formats)" "$fixq" run float raw.npy --path int -o x.npy
 expect 2 "a float model (no formats)" "$fixq" verify float raw.npy
 expect 2 "a float model (no formats)" "$fixq" export float raw.npy -o x
+# export into a folder that holds files: refused (the files untouched) unless --force
+mkdir -p own && echo mine > own/input.npy
+expect 2 "not empty" "$fixq" export quant raw.npy -o own --count 2
+[[ $(cat own/input.npy) == mine && $(ls own | wc -l) == 1 ]] || fail "export changed a folder that holds files"
+expect 0 "golden vectors for 2 inputs" "$fixq" export quant raw.npy -o own --count 2 --force
 expect 2 "--codes needs --path int" "$fixq" run quant raw.npy --path sim --codes -o x.npy
 expect 2 "bad_codes.npy: code 256 at element 5 is outside the input format UFixed<8,8>" \
   "$fixq" run quant bad_codes.npy --path int --input-codes -o x.npy
