@@ -45,26 +45,39 @@ mkdir -p "$artifacts"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-failed=()
-for target in npy model idx cifar; do
-  corpus="$build_dir/corpus/$target"
+# The targets run side by side, up to $jobs at a time (each fuzzer is one process on
+# one core), then report in order.
+targets=(npy model idx cifar)
+run_target() {
+  local target=$1 corpus="$build_dir/corpus/$1" log="$build_dir/fuzz_$1.log"
   mkdir -p "$corpus"
   for f in tests/fuzz/corpus/"$target"/*; do   # the committed corpus, added to what earlier runs found
     [[ -e $corpus/${f##*/} ]] || cp "$f" "$corpus"/
   done
   # A CIFAR-10 record is 3073 bytes: room for two uncompressed ones.
-  max_len=4096
+  local max_len=4096
   [[ $target == cifar ]] && max_len=8192
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1
-        -artifact_prefix="$artifacts/fuzz_$target-")
-  if [[ $target == model ]]; then
-    args+=(-dict=tests/fuzz/model.dict)
-  fi
-  echo
-  echo "=== fuzz_$target: $seconds s on $corpus"
-  log="$build_dir/fuzz_$target.log"
-  status=0
+  local args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$max_len" -print_final_stats=1
+              -artifact_prefix="$artifacts/fuzz_$target-")
+  [[ $target == model ]] && args+=(-dict=tests/fuzz/model.dict)
+  local status=0
   "$build_dir/tests/fuzz/fuzz_$target" "${args[@]}" "${extra_args[@]}" "$corpus" >"$log" 2>&1 || status=$?
+  echo "$status" >"$log.status"
+}
+echo
+echo "=== fuzzing ${targets[*]}: $seconds s each, $jobs at a time"
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+  run_target "$target" &
+done
+wait
+
+failed=()
+for target in "${targets[@]}"; do
+  log="$build_dir/fuzz_$target.log"
+  status=$(cat "$log.status" 2>/dev/null || echo 1)
+  echo
+  echo "=== fuzz_$target"
   # The last status line (executions, coverage, speed) and the final statistics.
   grep -E '^#[0-9]+' "$log" | tail -n 1 || true
   grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true

@@ -256,12 +256,38 @@ TEST_CASE("Every registered layer type has an example and passes the pipeline", 
   CHECK(checked >= 11);
 }
 
+namespace {
+/// A described layer that claims Dense's name.
+class FakeDense : public fixq::ReLU {
+ public:
+  static constexpr std::string_view type_name = "Dense";
+  FakeDense(std::string name, Params p) : ReLU(std::move(name), p) {}
+  std::unique_ptr<fixq::Layer> clone() const override { return std::make_unique<FakeDense>(*this); }
+};
+}  // namespace
+
 TEST_CASE("A layer type registered twice under one name by two classes is refused", "[conformance]") {
+  (void)fixq::layer_types();  // the built-in types
+  CHECK_THROWS_AS(fixq::register_layer<FakeDense>(), std::logic_error);
+  CHECK(fixq::layer_type_of(fixq::Dense("d", NDArray<float>({1, 1}, {1.0f}), {}, linear(kIn, kIn, Round::NearestEven)))
+            .cls == typeid(fixq::Dense));
   // (registration is idempotent for the same class)
   CHECK(fixq::register_layer<fixq::Dense>());
   CHECK(fixq::find_layer_type("Dense") != nullptr);
   CHECK(fixq::find_layer_type("ReLU6")->alias);
   CHECK(fixq::find_layer_type("NoSuchLayer") == nullptr);
+}
+
+TEST_CASE("A model file written before the layer registry reads and writes back byte for byte", "[conformance]") {
+  // The bundled MNIST model (written by save_model) and the tool's fixture kind of
+  // quantized model: load, save, compare the JSON text.
+  const fs::path src = fs::path(FIXQ_SOURCE_DIR) / "examples" / "mnist" / "model";
+  const fixq::ModelFile mf = fixq::load_model(src);
+  const fs::path d = fresh_dir("mnist_resave");
+  fixq::save_model(mf.model, d, {.quantized = mf.quantized, .preprocess = mf.preprocess});
+  CHECK(read_text(d / "model.json") == read_text(src / "model.json"));
+  for (const auto& e : fs::directory_iterator(src))
+    if (e.path().extension() == ".npy") CHECK(read_text(d / e.path().filename()) == read_text(e.path()));
 }
 
 TEST_CASE("LeakyReLU: int == sim in every mode, and codes equal a reference from its definition", "[leaky_relu]") {

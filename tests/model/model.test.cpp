@@ -145,7 +145,22 @@ TEST_CASE("Model: an Overflow::Throw at run time names the layer and the sample 
       REQUIRE(e.sample());
       CHECK(*e.sample() == 12);  // the third sample of a batch that starts at sample 10
       CHECK_THAT(e.what(), Catch::Contains("layer 'fc'") && Catch::Contains("sample 12") && Catch::Contains("overflows"));
+      CHECK_THAT(e.what(), !Catch::Contains("fixq: fixq:") && !Catch::Contains(": fixq: "));
     }
+  }
+  // The model input itself: sample 2, element 1 (0.25 + 8 does not fit <8, 4>).
+  fixq::Model in({2}, QuantSpec{Format{8, 4}, Round::NearestEven, Overflow::Throw});
+  in.add(fixq::ReLU("relu"));
+  NDArray<float> big = x;
+  big.data[5] = 8.25f;
+  try {
+    (void)in.input_codes(big, 100);
+    FAIL("no overflow");
+  } catch (const fixq::layer_error& e) {
+    CHECK(e.layer() == "input");
+    REQUIRE(e.sample());
+    CHECK(*e.sample() == 102);
+    CHECK_THAT(e.what(), Catch::Contains("sample 102, element 1"));
   }
 }
 

@@ -154,10 +154,12 @@ void refuse_folder_over(const fs::path& file, const std::string& what, const fs:
   std::error_code ec;
   const fs::path real = fs::weakly_canonical(file, ec);
   if (ec || !fixq::same_file(real.parent_path(), dir)) return;
-  const std::string name = real.filename().string();
-  bool clash = std::find(fixed.begin(), fixed.end(), name) != fixed.end();
+  // (compared without case: on a case-insensitive file system Conv1_w.npy is conv1_w.npy)
+  const std::string name = fixq::detail::fold_case(real.filename().string());
+  bool clash = false;
+  for (const std::string& f : fixed) clash = clash || fixq::detail::fold_case(f) == name;
   for (std::size_t i = 0; i < m.size() && !clash; ++i)
-    clash = name.starts_with(fixq::detail::file_stem(m.layer(i).name()) + sep);
+    clash = name.starts_with(fixq::detail::fold_case(fixq::detail::file_stem(m.layer(i).name()) + sep));
   if (clash)
     throw usage_error(file.string() + ": is " + what + ", and writing " + dir.string() + " could replace it; write elsewhere");
 }

@@ -129,9 +129,16 @@ inline json export_tensor(ExportFiles& out, const std::string& name, const std::
                           const json& format, int word, bool is_signed, const std::vector<std::int64_t>& codes) {
   const CodeTensor t{name, shape, word, is_signed, codes};
   const std::string file = detail::file_stem(name);
-  write_code_npy(out.files.add(out.dir / (file + ".npy")), t);
-  write_code_hex(out.files.add(out.dir / (file + ".hex")), t);
-  write_code_header(out.files.add(out.dir / (file + ".h")), t, format);
+  // (each file closed when written: one open at a time, whatever the layer count)
+  AtomicFile& npy = out.files.add(out.dir / (file + ".npy"));
+  write_code_npy(npy, t);
+  npy.close();
+  AtomicFile& hex = out.files.add(out.dir / (file + ".hex"));
+  write_code_hex(hex, t);
+  hex.close();
+  AtomicFile& header = out.files.add(out.dir / (file + ".h"));
+  write_code_header(header, t, format);
+  header.close();
   return json{{"name", name},
               {"kind", kind},
               {"layer", layer},

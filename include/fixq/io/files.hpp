@@ -319,6 +319,11 @@ class AtomicFile {
     finish();
     publish();
   }
+  /// The writes are complete: flushes and closes the temporary now, checking it
+  /// (file_error on failure); commit() (or the group's) renames it later. A writer
+  /// of many files in one AtomicGroup closes each when written, so that one file
+  /// is open at a time. Nothing may be written after close().
+  void close() { finish(); }
   /// Throws file_error (removing the temporary) if a write has failed so far: long
   /// writers call it now and then, so that a full disk stops them early.
   void check() {

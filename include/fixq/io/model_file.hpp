@@ -623,7 +623,9 @@ inline void save_model(const Model& model, const std::filesystem::path& dir, con
   const auto tensor = [&](const std::string& layer, const char* what, const NDArray<float>& a) {
     const std::string f = detail::file_stem(layer) + "_" + what + ".npy";
     names.claim(f, "layer '" + layer + "'");
-    write_npy(files.add(dir / f), a);
+    AtomicFile& file = files.add(dir / f);
+    write_npy(file, a);
+    file.close();  // one file open at a time, whatever the layer count
     return f;
   };
 

@@ -349,8 +349,9 @@ inline void read_npy_rows(const NpyHeader& h, std::size_t elements, std::size_t 
   if (!h.fortran_order || h.shape.size() < 2 || per_row == 1) {  // Fortran order equals C order here
     read(first * per_row * item, raw.size(), raw.data());
   } else {
-    // In Fortran order, column j (the C-order index within a row) holds `rows`
-    // elements; the batch is the run [first, first + count) of each column.
+    // In Fortran order, column j (the Fortran-order index of the trailing axes)
+    // holds `rows` elements; the batch is the run [first, first + count) of each
+    // column, gathered in Fortran order and converted to C order below.
     constexpr std::size_t chunk = std::size_t{4} << 20;
     const std::size_t run = count * item, column = rows * item;
     std::vector<char> span;

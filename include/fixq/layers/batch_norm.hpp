@@ -99,6 +99,7 @@ class BatchNorm : public Layer {
   /// (gamma = s * sqrt(var + eps), beta = t + mean * s), which reproduce them up to
   /// float rounding.
   std::unique_ptr<Layer> with_quantized_weights() const override {
+    if (!bound()) fail("with_quantized_weights needs a bound layer (the grids come from its input format)");
     BatchNormParams p = params_;
     for (std::size_t c = 0; c < p.gamma.size(); ++c) {
       const double sc = static_cast<double>(core_.weight_values()[c]);

@@ -72,6 +72,7 @@ class Conv2D : public Layer {
   const detail::LinearCore* linear_core() const override { return &core_; }
   const WindowGeometry* sliding_window() const override { return &geo_; }
   std::unique_ptr<Layer> with_quantized_weights() const override {
+    if (!bound()) fail("with_quantized_weights needs a bound layer (the grids come from its input format)");
     auto [w, b] = detail::values_on_grid(core_, w_, b_);
     return std::make_unique<Conv2D>(name(), std::move(w), std::move(b), window_, groups_, formats_);
   }

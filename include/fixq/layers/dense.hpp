@@ -53,6 +53,7 @@ class Dense : public Layer {
   const QuantSpec* output_quantization() const override { return &formats_.output; }
   const detail::LinearCore* linear_core() const override { return &core_; }
   std::unique_ptr<Layer> with_quantized_weights() const override {
+    if (!bound()) fail("with_quantized_weights needs a bound layer (the grids come from its input format)");
     auto [w, b] = detail::values_on_grid(core_, w_, b_);
     return std::make_unique<Dense>(name(), std::move(w), std::move(b), formats_);
   }

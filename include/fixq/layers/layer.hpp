@@ -129,9 +129,9 @@ class Layer {
   virtual const WindowGeometry* sliding_window() const { return nullptr; }
   /// Facts an implementation needs beyond the above (see LayerNote).
   virtual std::vector<LayerNote> notes() const { return {}; }
-  /// The layer with its float weights and bias replaced by their values on their
-  /// grids (the float path then measures weight quantization alone); unbound.
-  /// Layers without weights return a copy.
+  /// The layer (bound) with its float weights and bias replaced by their values on
+  /// their grids (the float path then measures weight quantization alone); the
+  /// result is unbound. Layers without weights return a copy.
   virtual std::unique_ptr<Layer> with_quantized_weights() const { return clone(); }
 
   /// Fixes the input formats and shapes (per sample); throws layer_error.

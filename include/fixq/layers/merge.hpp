@@ -5,7 +5,8 @@
 // shifted left by F - its frac, in int64), rounded once into the output format.
 // Concat: along the last (channel) axis; each input's codes converted exactly into
 // the output format (Fixed-to-Fixed conversion, kernels/requantize.hpp). Both use
-// the output's modes, and element k of the output its random word k.
+// the output's modes and, under Round::Stochastic, the random word of each output
+// element's index in the whole input (layers/layer.hpp).
 #ifndef FIXQ_LAYERS_MERGE_HPP
 #define FIXQ_LAYERS_MERGE_HPP
 

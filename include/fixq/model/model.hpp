@@ -158,16 +158,10 @@ class Model {
   /// The model input's codes (the int path's input) and values on its grid; x is a
   /// batch whose first sample is sample `first_sample` of the whole input.
   NDArray<std::int32_t> input_codes(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
-    check_input(x);
-    NDArray<std::int32_t> c(x.shape);
-    quantize_span(x.data.data(), c.data.data(), c.size(), input_, first_sample * shape_size(input_shape_));
-    return c;
+    return quantize_input<std::int32_t>(x, first_sample);
   }
   NDArray<float> input_values(const NDArray<float>& x, std::uint64_t first_sample = 0) const {
-    check_input(x);
-    NDArray<float> v(x.shape);
-    quantize_span(x.data.data(), v.data.data(), v.size(), input_, first_sample * shape_size(input_shape_));
-    return v;
+    return quantize_input<float>(x, first_sample);
   }
 
   /// Every layer's output, in order; the input x (batch first) as it comes
@@ -230,6 +224,37 @@ class Model {
       throw std::invalid_argument("fixq::Model: the input has shape " + shape_text(x.shape) + ", expected " +
                                   shape_text(want) + " (batch first)");
   }
+  /// The input on its grid; an Overflow::Throw names the sample (as a layer_error of
+  /// the layer "input").
+  template <class T>
+  NDArray<T> quantize_input(const NDArray<float>& x, std::uint64_t first_sample) const {
+    check_input(x);
+    NDArray<T> y(x.shape);
+    const std::size_t per_sample = shape_size(input_shape_);
+    try {
+      quantize_span(x.data.data(), y.data.data(), y.size(), input_, first_sample * per_sample);
+    } catch (const overflow_error&) {
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        T one;
+        try {
+          quantize_span(&x.data[k], &one, 1, input_, first_sample * per_sample + k);
+        } catch (const overflow_error& e) {
+          const std::uint64_t sample = first_sample + k / per_sample;
+          throw layer_error("input", "model input",
+                            "sample " + std::to_string(sample) + ", element " + std::to_string(k % per_sample) + ": " +
+                                without_prefix(e.what()),
+                            sample);
+        }
+      }
+      throw;
+    }
+    return y;
+  }
+  static std::string without_prefix(std::string what) {
+    if (what.starts_with("fixq: ")) what.erase(0, 6);
+    return what;
+  }
+
   template <class T, class F>
   std::vector<NDArray<T>> run(const NDArray<T>& x, std::uint64_t first_sample, F&& forward) const {
     std::vector<NDArray<T>> out;
@@ -268,10 +293,11 @@ class Model {
       try {
         (void)forward(l, std::span<const NDArray<T>* const>(p), sample);
       } catch (const overflow_error& one_error) {
-        throw layer_error(l.name(), l.type(), "sample " + std::to_string(sample) + ": " + one_error.what(), sample);
+        throw layer_error(l.name(), l.type(), "sample " + std::to_string(sample) + ": " + without_prefix(one_error.what()),
+                          sample);
       }
     }
-    throw layer_error(l.name(), l.type(), e.what());
+    throw layer_error(l.name(), l.type(), without_prefix(e.what()));
   }
   template <class T>
   NDArray<T> first_output(std::vector<NDArray<T>> all) const {

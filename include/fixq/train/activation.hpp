@@ -17,7 +17,6 @@
 #include <fixq/layers/flatten.hpp>
 #include <fixq/layers/leaky_relu.hpp>
 #include <fixq/train/layer.hpp>
-#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -121,12 +120,21 @@ class Flatten : public Layer {
 };
 
 namespace detail {
-inline const bool twin_relu =
-    register_twin<fixq::ReLU>([](const fixq::ReLU& l) { return std::make_unique<ReLU>(l.name(), l.cap()); });
-inline const bool twin_leaky_relu = register_twin<fixq::LeakyReLU>(
-    [](const fixq::LeakyReLU& l) { return std::make_unique<LeakyReLU>(l.name(), l.slope()); });
-inline const bool twin_flatten =
-    register_twin<fixq::Flatten>([](const fixq::Flatten& l) { return std::make_unique<Flatten>(l.name()); });
+template <>
+struct BuiltinTwin<6> {
+  using inference = fixq::ReLU;
+  static std::unique_ptr<Layer> make(const fixq::ReLU& l) { return std::make_unique<ReLU>(l.name(), l.cap()); }
+};
+template <>
+struct BuiltinTwin<10> {
+  using inference = fixq::LeakyReLU;
+  static std::unique_ptr<Layer> make(const fixq::LeakyReLU& l) { return std::make_unique<LeakyReLU>(l.name(), l.slope()); }
+};
+template <>
+struct BuiltinTwin<7> {
+  using inference = fixq::Flatten;
+  static std::unique_ptr<Layer> make(const fixq::Flatten& l) { return std::make_unique<Flatten>(l.name()); }
+};
 }  // namespace detail
 
 }  // namespace fixq::train

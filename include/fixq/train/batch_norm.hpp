@@ -20,7 +20,6 @@
 
 #include <fixq/layers/batch_norm.hpp>
 #include <fixq/train/layer.hpp>
-#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -151,8 +150,13 @@ class BatchNorm : public Layer {
 };
 
 namespace detail {
-inline const bool twin_batch_norm = register_twin<fixq::BatchNorm>(
-    [](const fixq::BatchNorm& b) { return std::make_unique<BatchNorm>(b.name(), b.params()); });
+template <>
+struct BuiltinTwin<2> {
+  using inference = fixq::BatchNorm;
+  static std::unique_ptr<Layer> make(const fixq::BatchNorm& b) {
+    return std::make_unique<BatchNorm>(b.name(), b.params());
+  }
+};
 }  // namespace detail
 
 }  // namespace fixq::train

@@ -113,6 +113,17 @@ class Layer {
 
 namespace detail {
 
+/// The training twin of a built-in inference layer type, named in the training
+/// layer's header by a specialization with N unique in [0, 64) (the inference
+/// type's BuiltinLayer number):
+///   template <> struct BuiltinTwin<0> {
+///     using inference = fixq::Dense;
+///     static std::unique_ptr<Layer> make(const fixq::Dense& d) { ... }
+///   };
+/// train/twins.hpp registers every one on first use.
+template <int N>
+struct BuiltinTwin {};
+
 /// Uniform in [-limit, limit) from the random words of `seed` (fixq's counter-based
 /// generator: the same numbers everywhere).
 inline void fill_uniform(std::vector<float>& v, double limit, std::uint64_t seed) {

@@ -23,7 +23,6 @@
 #include <fixq/layers/window.hpp>
 #include <fixq/random/stream.hpp>
 #include <fixq/train/layer.hpp>
-#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -255,11 +254,20 @@ class Conv2D : public Layer {
 };
 
 namespace detail {
-inline const bool twin_dense = register_twin<fixq::Dense>(
-    [](const fixq::Dense& d) { return std::make_unique<Dense>(d.name(), d.weights(), d.bias()); });
-inline const bool twin_conv2d = register_twin<fixq::Conv2D>([](const fixq::Conv2D& c) {
-  return std::make_unique<Conv2D>(c.name(), c.weights(), c.bias(), c.window(), c.groups());
-});
+template <>
+struct BuiltinTwin<0> {
+  using inference = fixq::Dense;
+  static std::unique_ptr<Layer> make(const fixq::Dense& d) {
+    return std::make_unique<Dense>(d.name(), d.weights(), d.bias());
+  }
+};
+template <>
+struct BuiltinTwin<1> {
+  using inference = fixq::Conv2D;
+  static std::unique_ptr<Layer> make(const fixq::Conv2D& c) {
+    return std::make_unique<Conv2D>(c.name(), c.weights(), c.bias(), c.window(), c.groups());
+  }
+};
 }  // namespace detail
 
 }  // namespace fixq::train

@@ -19,7 +19,6 @@
 #include <fixq/layers/pool.hpp>
 #include <fixq/layers/window.hpp>
 #include <fixq/train/layer.hpp>
-#include <fixq/train/twins.hpp>
 
 namespace fixq::train {
 
@@ -158,14 +157,27 @@ class GlobalAvgPool2D : public AvgPool2D {
 };
 
 namespace detail {
-inline const bool twin_max_pool = register_twin<fixq::MaxPool2D>([](const fixq::MaxPool2D& p) {
-  return std::make_unique<MaxPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
-});
-inline const bool twin_avg_pool = register_twin<fixq::AvgPool2D>([](const fixq::AvgPool2D& p) {
-  return std::make_unique<AvgPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
-});
-inline const bool twin_global_avg_pool = register_twin<fixq::GlobalAvgPool2D>(
-    [](const fixq::GlobalAvgPool2D& p) { return std::make_unique<GlobalAvgPool2D>(p.name()); });
+template <>
+struct BuiltinTwin<3> {
+  using inference = fixq::MaxPool2D;
+  static std::unique_ptr<Layer> make(const fixq::MaxPool2D& p) {
+    return std::make_unique<MaxPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
+  }
+};
+template <>
+struct BuiltinTwin<4> {
+  using inference = fixq::AvgPool2D;
+  static std::unique_ptr<Layer> make(const fixq::AvgPool2D& p) {
+    return std::make_unique<AvgPool2D>(p.name(), p.window().size, p.window().strides, p.window().padding);
+  }
+};
+template <>
+struct BuiltinTwin<5> {
+  using inference = fixq::GlobalAvgPool2D;
+  static std::unique_ptr<Layer> make(const fixq::GlobalAvgPool2D& p) {
+    return std::make_unique<GlobalAvgPool2D>(p.name());
+  }
+};
 }  // namespace detail
 
 }  // namespace fixq::train

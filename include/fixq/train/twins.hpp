@@ -1,14 +1,13 @@
 // fixq/train/twins.hpp - the training twin of each inference layer type.
 //
-// A training layer file registers, beside its class, how to make it from the
-// inference layer it mirrors (Network::from_model uses them):
-//
-//   inline const bool twin_dense = fixq::train::register_twin<fixq::Dense>(
-//       [](const fixq::Dense& d) { return std::make_unique<Dense>(d.name(), d.weights(), d.bias()); });
-//
-// The registry of inference types (fixq/layers/registry.hpp) says which types have
-// a twin (LayerType::trainable); the layer conformance test checks that each of
-// them is registered here.
+// A training layer's header says, beside its class, how to make it from the
+// inference layer it mirrors (a detail::BuiltinTwin<N> specialization, see
+// train/layer.hpp); this header includes them all and registers them on first use
+// (Network::from_model uses them), so that a program including a training header
+// compiles no twin it does not ask for. Users add twins of their own layer types
+// with register_twin<I>(make). The registry of inference types
+// (fixq/layers/registry.hpp) says which types have a twin (LayerType::trainable);
+// the layer conformance test checks that each of them is registered here.
 #ifndef FIXQ_TRAIN_TWINS_HPP
 #define FIXQ_TRAIN_TWINS_HPP
 
@@ -21,7 +20,11 @@
 #include <utility>
 
 #include <fixq/layers/layer.hpp>
+#include <fixq/train/activation.hpp>
+#include <fixq/train/batch_norm.hpp>
 #include <fixq/train/layer.hpp>
+#include <fixq/train/linear.hpp>
+#include <fixq/train/pool.hpp>
 
 namespace fixq::train {
 
@@ -44,8 +47,23 @@ bool register_twin(Make make) {
   return true;
 }
 
-/// The twin factory of a layer's class, or nullptr.
-inline const TwinFactory* find_twin(const fixq::Layer& l) {
+namespace detail {
+template <int N>
+void add_builtin_twin() {
+  using B = BuiltinTwin<N>;
+  if constexpr (requires { typename B::inference; }) register_twin<typename B::inference>(&B::make);
+}
+template <int... N>
+void add_builtin_twins(std::integer_sequence<int, N...>) {
+  (add_builtin_twin<N>(), ...);
+}
+}  // namespace detail
+
+/// The twin factory of a layer's class, or nullptr. (A template: see the top.)
+template <class = void>
+const TwinFactory* find_twin(const fixq::Layer& l) {
+  static const bool builtins = (detail::add_builtin_twins(std::make_integer_sequence<int, 64>{}), true);
+  (void)builtins;
   const auto& twins = detail::twin_registry();
   const auto it = twins.find(std::type_index(typeid(l)));
   return it == twins.end() ? nullptr : &it->second;
