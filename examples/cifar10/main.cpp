@@ -4,7 +4,10 @@
 // bit for bit against its simulation, and exported.
 #include <filesystem>
 
-#include "../common/driver.hpp"
+#include <fixq/io/cifar10.hpp>
+#include <fixq/train.hpp>
+
+#include "../common/task.hpp"
 
 int main(int argc, char** argv) {
   namespace train = fixq::train;

@@ -5,7 +5,8 @@
 //   PROGRAM export DIR [--bits 8] [--count 16]
 //
 // A Task (examples/<name>/main.cpp) says what differs: the data set, its loader,
-// the preprocessing, the network, the training recipe and the targets.
+// the preprocessing, the network, the training recipe and the targets. run() is
+// compiled once (driver.cpp, library fixq_examples_driver) for both programs.
 #ifndef FIXQ_EXAMPLES_DRIVER_HPP
 #define FIXQ_EXAMPLES_DRIVER_HPP
 
@@ -34,38 +35,12 @@
 #include "progress.hpp"
 #include "report.hpp"
 #include "sweep.hpp"
+#include "task.hpp"
 
 namespace fixq_examples {
 
 namespace fs = std::filesystem;
 
-/// What an example is about.
-struct Task {
-  std::string dataset;       ///< "mnist"
-  std::string program;       ///< "fixq-mnist"
-  std::string data_subdir;   ///< its folder under FIXQ_DATA_DIR
-  fs::path bundled_data;     ///< the test set (and a calibration sample) in the repository
-  fs::path bundled_model;    ///< the pretrained float model's JSON
-  fixq::Preprocess preprocess;
-  /// The test or training split from a data folder; throws fixq::file_error.
-  std::function<fixq::Dataset(const fs::path& dir, bool train)> load;
-  /// The calibration sample bundled in bundled_data.
-  std::function<fixq::Dataset(const fs::path& dir)> load_calibration;
-  std::function<fixq::train::Network()> network;
-  // The training recipe.
-  int epochs = 8;
-  std::size_t batch = 64;
-  double lr = 1e-3, weight_decay = 1e-4;
-  int shift = 2;       ///< augmentation: random translation by up to this many pixels
-  bool flip = false;   ///< augmentation: random horizontal flips
-  std::size_t calibration_images = 1000;
-  /// Weight fractions per output channel (else per tensor), as TFLite does for conv weights.
-  bool per_channel = false;
-  // The targets --check enforces.
-  double float_min = 0;                ///< float accuracy at least this
-  double int8_within = 0.001;          ///< 8-bit integer-only accuracy at most this below float
-  std::optional<double> conv4_min;     ///< 4-bit conv weights, 8-bit elsewhere: at least this
-};
 
 class usage_error : public std::runtime_error {
  public:
@@ -409,7 +384,7 @@ inline int cmd_export(const Task& t, const ExportArgs& a) {
 
 // ---- main ----
 
-inline int run(const Task& t, int argc, char** argv) {
+int run(const Task& t, int argc, char** argv) {
 #if defined(__GLIBC__)
   // Training allocates its activations afresh at every step: keep freed blocks in
   // the heap instead of handing them back to the kernel, which costs page faults.

@@ -69,7 +69,8 @@ inline NDArray<float> rows(const NDArray<float>& x, std::size_t first, std::size
 }
 
 /// Calls f(first, batch) over the set in batches (whole-network activations of a
-/// batch stay in memory; stochastic rounding keys element k of a batch's tensors).
+/// batch stay in memory; pass `first` to the model so that stochastic rounding keys
+/// each sample by its index in the set).
 inline void for_batches(const Labeled& d, std::size_t batch, const std::function<void(std::size_t, const NDArray<float>&)>& f) {
   for (std::size_t first = 0; first < d.size(); first += batch) f(first, rows(d.x, first, std::min(batch, d.size() - first)));
 }
@@ -104,8 +105,8 @@ inline Eval evaluate(const Model& q, const Labeled& d, bool weights_only = true,
   const double lsb = q.layer(q.size() - 1).output_format().lsb();
   for_batches(d, batch, [&](std::size_t first, const NDArray<float>& x) {
     const std::size_t n = static_cast<std::size_t>(x.dim(0));
-    const NDArray<std::int32_t> c = q.forward_int(q.input_codes(x));
-    const NDArray<float> s = sim ? q.forward_sim(x) : NDArray<float>{};
+    const NDArray<std::int32_t> c = q.forward_int(q.input_codes(x, first), first);
+    const NDArray<float> s = sim ? q.forward_sim(x, first) : NDArray<float>{};
     const std::size_t k = c.size() / n;
     NDArray<float> w;
     if (weights_only) w = wq.forward_float(x);

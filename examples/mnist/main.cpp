@@ -3,7 +3,9 @@
 // integer-only network checked bit for bit against its simulation, and exported.
 #include <filesystem>
 
-#include "../common/driver.hpp"
+#include <fixq/io/mnist.hpp>
+
+#include "../common/task.hpp"
 #include "lenet.hpp"
 
 int main(int argc, char** argv) {

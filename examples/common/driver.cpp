@@ -1,0 +1,2 @@
+// The examples' shared driver, compiled once for fixq-mnist and fixq-cifar10.
+#include "driver.hpp"
