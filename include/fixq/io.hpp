@@ -14,5 +14,6 @@
 #include <fixq/io/mnist.hpp>
 #include <fixq/io/model_file.hpp>
 #include <fixq/io/npy.hpp>
+#include <fixq/io/summary.hpp>
 
 #endif  // FIXQ_IO_HPP

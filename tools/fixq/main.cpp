@@ -192,27 +192,12 @@ class InputBatches {
 
   /// Values of rows [first, first + batch), preprocessed.
   fixq::NDArray<float> values(std::int64_t first) {
-    fixq::NDArray<double> x = reader_.read_rows<double>(first, batch_);
-    fixq::NDArray<float> v;
-    v.shape = x.shape;
-    v.data.resize(x.size());
-    const fixq::Preprocess& p = mf_.preprocess;
-    // float32, the type the model computes in, overflows to infinity from
-    // FLT_MAX + half an ulp (2^103) on: 1e300 is finite in double, not in float.
-    constexpr double float_overflow = 0x1.ffffffp+127;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const double y = x.data[i] * p.scale + p.offset;
-      if (!std::isfinite(y) || std::abs(y) >= float_overflow) {
-        const std::int64_t row = row_size() == 0 ? 0 : static_cast<std::int64_t>(i) / row_size();
-        std::ostringstream what;
-        what << std::setprecision(9) << "sample " << first + row << ", element "
-             << static_cast<std::int64_t>(i) - row * row_size() << " of " << fixq::shape_text(mf_.model.input_shape())
-             << ": value " << x.data[i];
-        if (!p.identity()) what << " preprocessed (x * " << p.scale << " + " << p.offset << ") to " << y;
-        what << " is not finite in float32, the type the model computes in";
-        reader_.fail(what.str());
-      }
-      v.data[i] = static_cast<float>(y);
+    const fixq::NDArray<double> x = reader_.read_rows<double>(first, batch_);
+    fixq::NDArray<float> v(x.shape);
+    try {
+      fixq::preprocess_input(mf_.preprocess, mf_.model.input_shape(), x.data.data(), x.size(), first, v.data.data());
+    } catch (const std::invalid_argument& e) {
+      reader_.fail(e.what());
     }
     return v;
   }
@@ -260,64 +245,10 @@ void require_formats(const fixq::ModelFile& mf, const std::string& what) {
                       "; give it formats with `fixq calibrate`");
 }
 
-std::string format_text(const fixq::Format& f) {
-  return std::string(f.is_signed ? "s" : "u") + std::to_string(f.word) + "." + std::to_string(f.frac);
-}
-
-std::string group(std::int64_t v) {
-  std::string s = std::to_string(v), r;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0 && s[i - 1] != '-') r += ',';
-    r += s[i];
-  }
-  return r;
-}
-
 // ---- info ----
 
 int cmd_info(const fixq::ModelFile& mf) {
-  const fixq::Model& m = mf.model;
-  std::cout << mf.path.string() << ": " << m.size() << " layers, " << (mf.quantized ? "fixed point" : "float (no formats)")
-            << "\n";
-  std::cout << "input " << fixq::shape_text(m.input_shape());
-  if (mf.quantized)
-    std::cout << "  " << format_text(m.input_spec().format) << " " << fixq::to_string(m.input_spec().round) << "/"
-              << fixq::to_string(m.input_spec().overflow);
-  if (!mf.preprocess.identity()) std::cout << "  preprocess x * " << mf.preprocess.scale << " + " << mf.preprocess.offset;
-  std::cout << "\n\n";
-  std::ostringstream t;
-  t << std::left << std::setw(14) << "layer" << std::setw(16) << "type" << std::setw(16) << "input" << std::setw(16)
-    << "output";
-  if (mf.quantized) t << std::setw(11) << "in fmt" << std::setw(14) << "weight fmt" << std::setw(11) << "out fmt" << std::setw(5) << "acc";
-  t << std::right << std::setw(13) << "MACs" << std::setw(12) << "weight B" << "\n";
-  std::int64_t macs = 0, bytes = 0;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    const fixq::Layer& l = m.layer(i);
-    const fixq::LayerInfo info = l.info();
-    std::string in = fixq::shape_text(l.input_shapes()[0]);
-    for (std::size_t k = 1; k < l.input_shapes().size(); ++k) in += "+";
-    std::string wf = "-";
-    if (const fixq::detail::LinearCore* core = l.linear_core()) {
-      const auto& f = core->weight_formats();
-      const auto [lo, hi] = std::minmax_element(f.begin(), f.end(), [](const auto& a, const auto& b) { return a.frac < b.frac; });
-      wf = format_text(*lo);
-      if (lo->frac != hi->frac)
-        wf = std::string(lo->is_signed ? "s" : "u") + std::to_string(lo->word) + "." + std::to_string(lo->frac) + ".." +
-             std::to_string(hi->frac);
-    }
-    t << std::left << std::setw(14) << l.name() << std::setw(16) << l.type() << std::setw(16) << in << std::setw(16)
-      << fixq::shape_text(l.output_shape());
-    if (mf.quantized)
-      t << std::setw(11) << format_text(l.input_formats()[0]) << std::setw(14) << wf << std::setw(11)
-        << format_text(l.output_format()) << std::setw(5) << (info.accumulator_bits ? std::to_string(info.accumulator_bits) : "-");
-    t << std::right << std::setw(13) << group(info.macs) << std::setw(12) << group(info.weight_bytes) << "\n";
-    macs += info.macs;
-    bytes += info.weight_bytes;
-  }
-  std::cout << t.str() << "\ntotal: " << group(macs) << " MACs per sample, " << group(bytes) << " bytes of weight codes"
-            << (mf.quantized ? "" : " (placeholder widths)") << "; outputs:";
-  for (const std::string& o : m.outputs()) std::cout << " " << o;
-  std::cout << "\n";
+  std::cout << fixq::model_summary(mf);
   return 0;
 }
 
@@ -451,23 +382,11 @@ int cmd_verify(const fixq::ModelFile& mf, const fs::path& input, std::int64_t ba
   fixq::require_regular_file(input, "input file");
   // Both paths' outputs are kept: 8 bytes per element.
   InputBatches in(mf, input, fit_batch(mf, batch, fixq::NpyReader(input).rows(), 8, max_memory), false);
-  std::size_t elements = 0;
-  for (std::int64_t first = 0; first < in.rows(); first += in.batch()) {
-    const fixq::VerifyReport r = m.verify_bit_exact(in.values(first), static_cast<std::uint64_t>(first));
-    elements += r.elements_checked;
-    if (!r.ok) {
-      // The element's index in the whole input: batch offset plus the index in this batch.
-      const std::size_t per_sample = fixq::shape_size(m.layer(r.layer).output_shape());
-      std::cout << "MISMATCH in layer '" << r.layer << "' at sample " << (static_cast<std::size_t>(first) + r.index / per_sample)
-                << ", element " << r.index % per_sample << " of " << fixq::shape_text(m.layer(r.layer).output_shape())
-                << ": sim " << std::setprecision(17) << r.sim_value << ", int code " << r.int_code << " = " << r.int_value
-                << "\n";
-      return 1;
-    }
-  }
-  std::cout << "bit-exact: " << in.rows() << " samples, " << m.size() << " layers, " << elements
-            << " elements: int code * lsb == sim value for every one\n";
-  return 0;
+  const fixq::VerifySummary v = fixq::verify_in_batches(m, in.rows(), in.batch(), [&](std::int64_t first, std::int64_t) {
+    return in.values(first);
+  });
+  std::cout << v.text() << "\n";
+  return v.ok ? 0 : 1;
 }
 
 // ---- calibrate ----
@@ -486,9 +405,7 @@ int cmd_calibrate(const fixq::ModelFile& mf, const fs::path& data, const Calibra
   fixq::CalibrationSpec c;
   c.activation_bits = a.bits;
   c.weight_bits = a.weight_bits > 0 ? a.weight_bits : a.bits;
-  if (a.method == "MaxAbs") c.method = fixq::FracMethod::MaxAbs;
-  else if (a.method == "OverflowRate") c.method = fixq::FracMethod::OverflowRate;
-  else if (a.method == "MinMSE") c.method = fixq::FracMethod::MinMSE;
+  if (const auto method = fixq::parse_frac_method(a.method)) c.method = *method;
   else throw usage_error("--method must be MaxAbs, OverflowRate or MinMSE, got " + a.method);
   if (a.overflow_rate != 0 && c.method != fixq::FracMethod::OverflowRate)
     throw usage_error("--overflow-rate needs --method OverflowRate");

@@ -8,6 +8,8 @@
 
 #include <bit>
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,6 +78,36 @@ constexpr std::string_view to_string(Overflow o) {
     case Overflow::Throw: return "Throw";
   }
   return "?";
+}
+
+/// The name a round or overflow mode has in fixq (Round::NearestEven: "NearestEven"),
+/// or ac_fixed's name (AC_RND_CONV); nullopt when unknown.
+inline std::optional<Round> parse_round(std::string_view s) {
+  for (const Round r : all_rounds)
+    if (s == to_string(r)) return r;
+  static constexpr std::pair<std::string_view, Round> ac[] = {
+      {"AC_TRN", Round::Floor},
+      {"AC_TRN_ZERO", Round::TowardZero},
+      {"AC_RND", Round::NearestTiesToPosInf},
+      {"AC_RND_ZERO", Round::NearestTiesToZero},
+      {"AC_RND_INF", Round::NearestAway},
+      {"AC_RND_MIN_INF", Round::NearestTiesToNegInf},
+      {"AC_RND_CONV", Round::NearestEven},
+      {"AC_RND_CONV_ODD", Round::NearestOdd}};
+  for (const auto& [name, r] : ac)
+    if (s == name) return r;
+  return std::nullopt;
+}
+inline std::optional<Overflow> parse_overflow(std::string_view s) {
+  for (const Overflow o : all_overflows)
+    if (s == to_string(o)) return o;
+  static constexpr std::pair<std::string_view, Overflow> ac[] = {{"AC_SAT", Overflow::Saturate},
+                                                                 {"AC_SAT_ZERO", Overflow::SaturateZero},
+                                                                 {"AC_SAT_SYM", Overflow::SaturateSymmetric},
+                                                                 {"AC_WRAP", Overflow::Wrap}};
+  for (const auto& [name, o] : ac)
+    if (s == name) return o;
+  return std::nullopt;
 }
 
 /// Thrown by Overflow::Throw, and for NaN or infinity under Overflow::Throw.

@@ -28,12 +28,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +64,33 @@ struct Preprocess {
   friend bool operator==(const Preprocess&, const Preprocess&) = default;
 };
 
+/// Model inputs from raw values (`fixq run`'s INPUT, Python's arrays): out[i] =
+/// float(x[i] * scale + offset), computed in double. x holds samples first_sample,
+/// first_sample + 1, ... of `sample_shape` each. Throws std::invalid_argument naming
+/// the sample, the element and the value when a result is not finite in float32.
+template <class T>
+void preprocess_input(const Preprocess& p, const Shape& sample_shape, const T* x, std::size_t n, std::int64_t first_sample,
+                      float* out) {
+  // float32, the type the model computes in, overflows to infinity from
+  // FLT_MAX + half an ulp (2^103) on: 1e300 is finite in double, not in float.
+  constexpr double float_overflow = 0x1.ffffffp+127;
+  const std::size_t row = shape_size(sample_shape);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    const double y = v * p.scale + p.offset;
+    if (!std::isfinite(y) || std::abs(y) >= float_overflow) {
+      const std::size_t sample = row == 0 ? 0 : i / row;
+      std::ostringstream what;
+      what << std::setprecision(9) << "sample " << first_sample + static_cast<std::int64_t>(sample) << ", element "
+           << i - sample * row << " of " << shape_text(sample_shape) << ": value " << v;
+      if (!p.identity()) what << " preprocessed (x * " << p.scale << " + " << p.offset << ") to " << y;
+      what << " is not finite in float32, the type the model computes in";
+      throw std::invalid_argument(what.str());
+    }
+    out[i] = static_cast<float>(y);
+  }
+}
+
 /// A model as read from a model file.
 struct ModelFile {
   Model model;
@@ -82,36 +111,6 @@ struct SaveOptions {
   bool quantized = true;  ///< false: write no formats (a float model)
   Preprocess preprocess = {};
 };
-
-/// The name a round or overflow mode has in fixq (Round::NearestEven: "NearestEven"),
-/// or ac_fixed's name (AC_RND_CONV); nullopt when unknown.
-inline std::optional<Round> parse_round(std::string_view s) {
-  for (const Round r : all_rounds)
-    if (s == to_string(r)) return r;
-  static constexpr std::pair<std::string_view, Round> ac[] = {
-      {"AC_TRN", Round::Floor},
-      {"AC_TRN_ZERO", Round::TowardZero},
-      {"AC_RND", Round::NearestTiesToPosInf},
-      {"AC_RND_ZERO", Round::NearestTiesToZero},
-      {"AC_RND_INF", Round::NearestAway},
-      {"AC_RND_MIN_INF", Round::NearestTiesToNegInf},
-      {"AC_RND_CONV", Round::NearestEven},
-      {"AC_RND_CONV_ODD", Round::NearestOdd}};
-  for (const auto& [name, r] : ac)
-    if (s == name) return r;
-  return std::nullopt;
-}
-inline std::optional<Overflow> parse_overflow(std::string_view s) {
-  for (const Overflow o : all_overflows)
-    if (s == to_string(o)) return o;
-  static constexpr std::pair<std::string_view, Overflow> ac[] = {{"AC_SAT", Overflow::Saturate},
-                                                                 {"AC_SAT_ZERO", Overflow::SaturateZero},
-                                                                 {"AC_SAT_SYM", Overflow::SaturateSymmetric},
-                                                                 {"AC_WRAP", Overflow::Wrap}};
-  for (const auto& [name, o] : ac)
-    if (s == name) return o;
-  return std::nullopt;
-}
 
 namespace detail {
 

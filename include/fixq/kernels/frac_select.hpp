@@ -39,8 +39,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fixq/core/format.hpp>
@@ -50,6 +52,22 @@
 namespace fixq {
 
 enum class FracMethod { MaxAbs, OverflowRate, MinMSE };
+
+/// "MaxAbs", "OverflowRate", "MinMSE".
+constexpr std::string_view to_string(FracMethod m) {
+  switch (m) {
+    case FracMethod::MaxAbs: return "MaxAbs";
+    case FracMethod::OverflowRate: return "OverflowRate";
+    case FracMethod::MinMSE: return "MinMSE";
+  }
+  return "?";
+}
+/// The method named as to_string names it; nullopt when unknown.
+inline std::optional<FracMethod> parse_frac_method(std::string_view s) {
+  for (const FracMethod m : {FracMethod::MaxAbs, FracMethod::OverflowRate, FracMethod::MinMSE})
+    if (s == to_string(m)) return m;
+  return std::nullopt;
+}
 
 /// What choose_frac looks for: a fractional length for `word`-bit codes by `method`.
 struct FracSpec {

@@ -19,8 +19,10 @@
 #ifndef FIXQ_MODEL_MODEL_HPP
 #define FIXQ_MODEL_MODEL_HPP
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
+#include <iomanip>
 #include <memory>
 #include <span>
 #include <sstream>
@@ -312,6 +314,65 @@ class Model {
   std::unordered_map<std::string, int> index_;
   std::vector<std::string> outputs_;
 };
+
+/// Model::verify_bit_exact over a whole input taken in batches (`fixq verify`).
+struct VerifySummary {
+  bool ok = true;
+  std::int64_t samples = 0;     ///< samples checked
+  std::size_t layers = 0;
+  std::size_t elements = 0;     ///< elements checked
+  // The first mismatch (when !ok):
+  std::string layer;
+  Shape shape;                  ///< the layer's output shape (one sample)
+  std::int64_t sample = 0;      ///< the sample's index in the whole input
+  std::int64_t element = 0;     ///< the element's flat index in the sample's output (NHWC)
+  double sim_value = 0;
+  std::int64_t int_code = 0;
+  double int_value = 0;
+
+  /// One line: "bit-exact: ..." or "MISMATCH in layer ..." (no newline).
+  std::string text() const {
+    std::ostringstream s;
+    if (ok) {
+      s << "bit-exact: " << samples << " samples, " << layers << " layers, " << elements
+        << " elements: int code * lsb == sim value for every one";
+    } else {
+      s << "MISMATCH in layer '" << layer << "' at sample " << sample << ", element " << element << " of "
+        << shape_text(shape) << ": sim " << std::setprecision(17) << sim_value << ", int code " << int_code << " = "
+        << int_value;
+    }
+    return s.str();
+  }
+};
+
+/// Verifies samples [0, n) of an input, `batch` at a time (stochastic results are keyed
+/// by the sample's index, so the batch size changes nothing): `values(first, count)`
+/// returns samples [first, first + count) as model inputs. Stops at the first mismatch.
+template <class Values>
+VerifySummary verify_in_batches(const Model& m, std::int64_t n, std::int64_t batch, Values&& values) {
+  if (batch < 1) throw std::invalid_argument("fixq::verify_in_batches: batch = " + std::to_string(batch) + " < 1");
+  VerifySummary v;
+  v.layers = m.size();
+  for (std::int64_t first = 0; first < n; first += batch) {
+    const std::int64_t count = std::min(batch, n - first);
+    const VerifyReport r = m.verify_bit_exact(values(first, count), static_cast<std::uint64_t>(first));
+    v.elements += r.elements_checked;
+    if (!r.ok) {
+      v.ok = false;
+      v.layer = r.layer;
+      v.shape = m.layer(r.layer).output_shape();
+      const std::size_t per_sample = shape_size(v.shape);
+      v.sample = first + static_cast<std::int64_t>(r.index / per_sample);
+      v.element = static_cast<std::int64_t>(r.index % per_sample);
+      v.sim_value = r.sim_value;
+      v.int_code = r.int_code;
+      v.int_value = r.int_value;
+      return v;
+    }
+    v.samples = first + count;
+  }
+  return v;
+}
 
 }  // namespace fixq
 

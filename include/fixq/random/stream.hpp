@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <span>
 
 #include <fixq/random/ars.hpp>
 
@@ -89,7 +90,7 @@ class RandomStream {
 /// gives every (step, tensor) its own stream, the same in every run with the
 /// same run_seed. ARS keys are independent for distinct seeds, so any distinct
 /// seeds would do; mixing keeps seeds distinct when the parts are small counters.
-constexpr std::uint64_t derive_seed(std::initializer_list<std::uint64_t> parts) {
+constexpr std::uint64_t derive_seed(std::span<const std::uint64_t> parts) {
   std::uint64_t h = 0x6A09E667F3BCC908ull;  // sqrt(2)
   for (const std::uint64_t p : parts) {
     std::uint64_t z = h ^ (p + 0x9E3779B97F4A7C15ull);
@@ -98,6 +99,9 @@ constexpr std::uint64_t derive_seed(std::initializer_list<std::uint64_t> parts) 
     h = z ^ (z >> 31);
   }
   return h;
+}
+constexpr std::uint64_t derive_seed(std::initializer_list<std::uint64_t> parts) {
+  return derive_seed(std::span<const std::uint64_t>(parts.begin(), parts.size()));
 }
 template <class... Parts>
 constexpr std::uint64_t derive_seed(Parts... parts) {
