@@ -184,7 +184,7 @@ std::vector<Output> run_path(const PyModel& pm, py::handle x_obj, const std::str
   check_batch(batch);
   const Inputs in(pm, x_obj, input_codes);
   const std::int64_t n = in.rows();
-  const std::string& out_name = m.outputs().front();
+  const std::string out_name = m.outputs().front();
   std::vector<Output> outs;
   std::vector<std::size_t> layer_of;  // which layer each output holds
   for (std::size_t i = 0; i < m.size(); ++i)
