@@ -144,13 +144,14 @@ py::array as_array(py::handle x, const char* what, bool& tensor) {
   tensor = false;
   if (py::isinstance<py::array>(x)) return py::reinterpret_borrow<py::array>(x);
   if (PyObject* t = torch_tensor_type(); t && PyObject_IsInstance(x.ptr(), t) == 1) {
-    const py::object device = x.attr("device");
-    if (std::string(py::str(device.attr("type"))) != "cpu")
-      throw py::type_error(std::string("fixq: ") + what + " is a tensor on device '" + std::string(py::str(device)) +
+    if (!x.attr("is_cpu").cast<bool>())
+      throw py::type_error(std::string("fixq: ") + what + " is a tensor on device '" + std::string(py::str(x.attr("device"))) +
                            "'; fixq takes CPU tensors (move it with .cpu())");
     tensor = true;
     try {
-      return x.attr("detach")().attr("numpy")();  // shares the tensor's memory
+      // numpy() shares the tensor's memory; a tensor that requires grad is read through detach().
+      if (x.attr("requires_grad").cast<bool>()) return x.attr("detach")().attr("numpy")();
+      return x.attr("numpy")();
     } catch (py::error_already_set& e) {
       throw py::type_error(std::string("fixq: ") + what + ": the tensor cannot be read as a numpy array (" + e.what() +
                            ")");
