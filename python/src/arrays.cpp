@@ -66,12 +66,12 @@ py::array empty_like(const py::array& x, bool fortran) {
 }
 
 py::array copy_of(const py::array& a) {
-  static py::object array = py::module_::import("numpy").attr("array");
+  static const py::handle array = py::object(py::module_::import("numpy").attr("array")).release();  // (common.hpp)
   return array(a, py::arg("copy") = true);
 }
 
 void copy_into(py::array& out, const py::array& from) {
-  static py::object copyto = py::module_::import("numpy").attr("copyto");
+  static const py::handle copyto = py::object(py::module_::import("numpy").attr("copyto")).release();  // (common.hpp)
   copyto(out, from);
 }
 
@@ -280,7 +280,7 @@ std::vector<int> choose_frac_per_channel(py::handle x_obj, py::handle word, py::
     throw py::value_error("fixq: axis = " + std::to_string(axis) + " is out of range for an array of " +
                           std::to_string(nd) + " dimensions");
   if (axis < 0) axis += nd;
-  static py::object moveaxis = py::module_::import("numpy").attr("moveaxis");
+  static const py::handle moveaxis = py::object(py::module_::import("numpy").attr("moveaxis")).release();  // (common.hpp)
   x = c_order(moveaxis(x, axis, 0));
   const std::size_t channels = static_cast<std::size_t>(x.shape(0));
   const std::size_t per = channels == 0 ? 0 : static_cast<std::size_t>(x.size()) / channels;
@@ -295,7 +295,8 @@ std::vector<int> choose_frac_per_channel(py::handle x_obj, py::handle word, py::
 
 py::object random_words(py::handle seed_obj, py::handle index_obj) {
   const std::uint64_t seed = to_u64(seed_obj, "seed");
-  if (PyLong_Check(index_obj.ptr())) return py::int_(random_u32(seed, to_u64(index_obj, "index")));
+  if (!py::isinstance<py::array>(index_obj) && !is_tensor(index_obj))
+    return py::int_(random_u32(seed, to_u64(index_obj, "index")));
   bool tensor = false;
   const py::array idx = c_order(as_array(index_obj, "index", tensor));
   py::array_t<std::uint32_t> out(shape_of(idx));

@@ -36,6 +36,8 @@ std::optional<std::uint64_t> to_seed(py::handle v, const char* what = "seed");
 /// An integer from 0 to 2^64 - 1.
 std::uint64_t to_u64(py::handle v, const char* what);
 
+/// Whether x is a torch.Tensor (false when torch was never imported).
+bool is_tensor(py::handle x);
 /// A numpy array, or a CPU torch tensor read as one (no copy); `tensor` says which.
 /// TypeError for anything else (a GPU tensor, a list).
 py::array as_array(py::handle x, const char* what, bool& tensor);
@@ -47,6 +49,10 @@ py::object wrap_like(const py::array& a, bool tensor);
 std::string type_name(py::handle x);
 /// "float32", "int8", ...
 std::string dtype_name(const py::dtype& d);
+
+// Python functions the module calls (numpy.copyto, torch.from_numpy, ...) are looked up
+// once, into function-local `static const py::handle`s whose reference is never
+// released: a static py::object would be destroyed after the interpreter has shut down.
 
 /// Whether the array's elements are in C order / Fortran order in one block.
 inline bool c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0; }

@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path to_path(py::handle p, const char* what) {
-  static py::object fspath = py::module_::import("os").attr("fspath");
+  static const py::handle fspath = py::object(py::module_::import("os").attr("fspath")).release();  // (common.hpp)
   try {
     return fs::path(fspath(p).cast<std::string>());
   } catch (py::error_already_set&) {

@@ -84,12 +84,21 @@ Overflow to_overflow(py::handle v, const char* what) {
 }
 
 namespace {
+/// v as a Python int: an int, or an integer such as numpy.int64 (not a bool); else nullopt.
+std::optional<py::int_> as_index(py::handle v) {
+  if (PyBool_Check(v.ptr()) || py::isinstance<py::array>(v) || !PyIndex_Check(v.ptr())) return std::nullopt;
+  return py::reinterpret_steal<py::int_>(PyNumber_Index(v.ptr()));
+}
+
 /// A Python int (not a bool) in [lo, hi], else ValueError / TypeError naming `what`.
 long long to_int(py::handle v, const char* what, long long lo, long long hi) {
-  if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr()))
+  const auto i = as_index(v);
+  if (!i || !i->ptr()) {
+    PyErr_Clear();
     throw py::type_error(std::string("fixq: ") + what + " must be an int, got " + type_name(v));
+  }
   int overflow = 0;
-  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  const long long x = PyLong_AsLongLongAndOverflow(i->ptr(), &overflow);
   if (overflow || x < lo || x > hi)
     throw py::value_error(std::string("fixq: ") + what + " = " + std::string(py::str(v)) + " is out of range [" +
                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -117,9 +126,12 @@ Format to_format(py::handle v, const char* what) {
 }
 
 std::uint64_t to_u64(py::handle v, const char* what) {
-  if (!PyLong_Check(v.ptr()) || PyBool_Check(v.ptr()))
+  const auto i = as_index(v);
+  if (!i || !i->ptr()) {
+    PyErr_Clear();
     throw py::type_error(std::string("fixq: ") + what + " must be an int from 0 to 2**64 - 1, got " + type_name(v));
-  const unsigned long long x = PyLong_AsUnsignedLongLong(v.ptr());
+  }
+  const unsigned long long x = PyLong_AsUnsignedLongLong(i->ptr());
   if (PyErr_Occurred()) {
     PyErr_Clear();
     throw py::value_error(std::string("fixq: ") + what + " = " + std::string(py::str(v)) +
@@ -140,10 +152,15 @@ QuantSpec to_spec(py::handle v) {
                        type_name(v));
 }
 
+bool is_tensor(py::handle x) {
+  PyObject* t = torch_tensor_type();
+  return t && PyObject_IsInstance(x.ptr(), t) == 1;
+}
+
 py::array as_array(py::handle x, const char* what, bool& tensor) {
   tensor = false;
   if (py::isinstance<py::array>(x)) return py::reinterpret_borrow<py::array>(x);
-  if (PyObject* t = torch_tensor_type(); t && PyObject_IsInstance(x.ptr(), t) == 1) {
+  if (is_tensor(x)) {
     if (!x.attr("is_cpu").cast<bool>())
       throw py::type_error(std::string("fixq: ") + what + " is a tensor on device '" + std::string(py::str(x.attr("device"))) +
                            "'; fixq takes CPU tensors (move it with .cpu())");
@@ -163,22 +180,24 @@ py::array as_array(py::handle x, const char* what, bool& tensor) {
 py::array as_float_array(py::handle x, const char* what, bool& tensor) {
   py::array a = as_array(x, what, tensor);
   const py::dtype d = a.dtype();
-  const bool ok = (d.kind() == 'f' && (d.itemsize() == 4 || d.itemsize() == 8)) && d.attr("isnative").cast<bool>();
-  if (!ok)
+  const bool native = d.attr("isnative").cast<bool>();
+  if (d.kind() != 'f' || (d.itemsize() != 4 && d.itemsize() != 8) || !native)
     throw py::type_error(std::string("fixq: ") + what + " has dtype " + dtype_name(d) +
-                         "; fixq quantizes float32 and float64 arrays (convert with .astype(np.float32))");
+                         (native ? "" : " in non-native byte order") +
+                         "; fixq quantizes float32 and float64 arrays in native byte order (convert with "
+                         ".astype(np.float32))");
   return a;
 }
 
 py::object wrap_like(const py::array& a, bool tensor) {
   if (!tensor) return a;
-  static py::object from_numpy = py::module_::import("torch").attr("from_numpy");
+  static const py::handle from_numpy = py::object(py::module_::import("torch").attr("from_numpy")).release();  // (common.hpp)
   return from_numpy(a);
 }
 
 py::array c_order(const py::array& a) {
   if (c_contiguous(a)) return a;
-  static py::object ascontiguousarray = py::module_::import("numpy").attr("ascontiguousarray");
+  static const py::handle ascontiguousarray = py::object(py::module_::import("numpy").attr("ascontiguousarray")).release();  // (common.hpp)
   return ascontiguousarray(a);
 }
 

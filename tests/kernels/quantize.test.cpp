@@ -287,6 +287,28 @@ TEST_CASE("Overflow::Throw: limits near 2^62, where the codes' limits are not do
   CHECK_THROWS_AS(fixq::quantize_span(y.data(), d.data(), y.size(), {s, Round::Floor, Overflow::Throw, 0}), fixq::overflow_error);
 }
 
+TEST_CASE("Overflow::Throw: a value whose scaled double underflows to 0 still rounds out of a range ending at 0",
+          "[kernels]") {
+  // v * 2^frac is below the smallest double: the check sees 0, but Floor of a negative
+  // value is -1 (outside an unsigned format) and Ceil of a positive one is 1 (outside
+  // Fixed<1, F>, whose codes are -1 and 0).
+  std::vector<double> neg{0.5, -0x1p-1074};
+  std::vector<std::uint8_t> u(neg.size());
+  CHECK_THROWS_AS(fixq::quantize_span(neg.data(), u.data(), neg.size(), {Format{8, -1, false}, Round::Floor, Overflow::Throw, 0}),
+                  fixq::overflow_error);
+  std::vector<std::int8_t> s(neg.size());
+  std::vector<double> pos{-0.5, 0x1p-1074};
+  CHECK_THROWS_AS(fixq::quantize_span(pos.data(), s.data(), pos.size(), {Format{1, -2}, Round::Ceil, Overflow::Throw, 0}),
+                  fixq::overflow_error);
+  std::vector<float> negf{1e-45f * -1.0f};
+  CHECK_THROWS_AS(fixq::quantize_span(negf.data(), u.data(), negf.size(), {Format{8, -930, false}, Round::Floor, Overflow::Throw, 0}),
+                  fixq::overflow_error);
+  // Where the range holds -1 and 1, such values round inside it: nothing to throw.
+  std::vector<std::int8_t> c(neg.size());
+  CHECK_NOTHROW(fixq::quantize_span(neg.data(), c.data(), neg.size(), {Format{8, -1}, Round::Floor, Overflow::Throw, 0}));
+  CHECK(c[1] == -1);
+}
+
 TEST_CASE("bad formats and code types are rejected with a message naming them", "[kernels]") {
   std::vector<float> x(4, 1.0f);
   std::vector<std::int8_t> c(4);

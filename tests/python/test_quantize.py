@@ -539,13 +539,16 @@ def test_random_u32_matches_reference():
 
 
 def test_random_u32_numpy_integers():
-    """docs/python.md: seed and index "both may be numpy integer arrays"."""
+    """docs/python.md: the seed is an integer (numpy's too), the index an integer or an integer array."""
     want = ref.random_u32(99, 5)
     assert int(fixq.random_u32(99, np.uint64(5))) == want
     assert int(fixq.random_u32(np.uint64(99), 5)) == want
-    seeds = np.array([1, 2, 99], np.uint64)
-    got = fixq.random_u32(seeds, 5)
-    assert as_ints(got) == [ref.random_u32(int(s), 5) for s in seeds]
+    idx = np.array([1, 2, 99], np.uint64)
+    assert as_ints(fixq.random_u32(99, idx)) == [ref.random_u32(99, int(i)) for i in idx]
+    with pytest.raises(TypeError, match="seed"):
+        fixq.random_u32(np.array([1, 2, 99], np.uint64), 5)
+    with pytest.raises(ValueError, match="negative"):
+        fixq.random_u32(99, np.array([-1]))
 
 
 def test_derive_seed_matches_reference():
