@@ -10,6 +10,8 @@ The functions are fixq's C++ kernels and models (the extension module fixq._core
 with the same results, bit for bit. Training quantizers for PyTorch: fixq.torch.
 """
 
+import os as _os
+
 from ._core import (  # noqa: F401
     FileError,
     Format,
@@ -34,6 +36,18 @@ from ._core import (  # noqa: F401
 )
 
 __version__ = "0.1.0"
+
+
+def _after_fork_in_child():
+    # OpenMP (libgomp) cannot start threads in a process forked after its parent ran
+    # a parallel region: the child would hang in its first parallel kernel. A forked
+    # child (multiprocessing's default start method on Linux) runs the kernels on one
+    # thread; set_threads in the child cannot undo that safely.
+    set_threads(1)
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 __all__ = [
     "FileError", "Format", "Model", "Overflow", "QuantSpec", "QuantStats", "Round", "VerifyResult",

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """PyTorch -> fixq model folder (model format version 1, float model).
 
     from fixq.torch import export_model
@@ -444,7 +443,3 @@ def main(argv=None):
         return 1
     print(f"wrote {os.path.join(args.out_dir, 'model.json')}: {len(model['layers'])} layers")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -63,6 +63,7 @@ import sys
 import numpy as np
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn.utils import parametrize as _parametrize
 
 import fixq as _fq
@@ -134,10 +135,23 @@ def _as_spec(spec):
 
 # --- kernels on tensors -----------------------------------------------------------------
 
+def _cpu_float(x):
+    """x (detached) as a CPU float32 / float64 tensor: itself when it is one, else a copy
+    (float64 stays float64; float16 and bfloat16 become float32, exactly). Integer,
+    boolean and complex tensors are refused: their values would not survive the trip."""
+    if not x.dtype.is_floating_point:
+        raise ValueError(f"fixq.torch: a tensor of dtype {x.dtype}; the quantizers take floating-point tensors")
+    if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        return x
+    return x.to("cpu", torch.float64 if x.dtype == torch.float64 else torch.float32)
+
+
 def _kernel(x, spec, out=None):
     """fixq.quantize on x (detached). CPU float32/float64 tensors go to the kernel without
-    a copy (contiguous or strided); other dtypes and devices through a float32 CPU copy."""
+    a copy (contiguous or strided); other floating-point dtypes and devices through a CPU
+    copy (_cpu_float), the result converted back to x's dtype and device."""
     x = x.detach()
+    _cpu_float(x[:0])  # the dtype check, before any work
     if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
         if out is None:
             return _fq.quantize(x, spec)
@@ -146,7 +160,7 @@ def _kernel(x, spec, out=None):
             return out
         out.copy_(_fq.quantize(x, spec))
         return out
-    y = _fq.quantize(x.to("cpu", torch.float32), spec).to(x.device, x.dtype)
+    y = _fq.quantize(_cpu_float(x), spec).to(x.device, x.dtype)
     if out is None:
         return y
     out.copy_(y)
@@ -200,6 +214,7 @@ class _GradFn(torch.autograd.Function):
         return x.view_as(x)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g):
         return ctx.fn(g.contiguous()), None
 
@@ -246,6 +261,7 @@ class QuantizeGrad(torch.autograd.Function):
         return x.view_as(x)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, g):
         return _kernel(g.contiguous(), ctx.spec), None
 
@@ -316,9 +332,7 @@ class _Rule:
             kw = dict(signed=self.signed, method=self.method, round=self.round if not self.stochastic else "NearestEven")
             if self.method == "OverflowRate":
                 kw["overflow_rate"] = self.overflow_rate
-            xd = x.detach()
-            if xd.device.type != "cpu" or xd.dtype not in (torch.float32, torch.float64):
-                xd = xd.to("cpu", torch.float32)
+            xd = _cpu_float(x.detach())
             if self.per_channel:
                 fr = _fq.choose_frac_per_channel(xd, self.word, axis=self.axis % x.dim(), **kw)
                 self.last_frac = [int(v) for v in np.asarray(fr).ravel()]

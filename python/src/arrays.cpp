@@ -123,6 +123,13 @@ py::object quantize(py::handle x_obj, py::handle spec_obj, py::handle out_obj) {
   }
   bool out_tensor = false;
   py::array out = as_float_array(out_obj, "out", out_tensor);
+  if (out_tensor && out_obj.attr("requires_grad").cast<bool>()) {
+    static const py::handle grad_enabled = py::object(py::module_::import("torch").attr("is_grad_enabled")).release();  // (common.hpp)
+    if (grad_enabled().cast<bool>())
+      throw py::value_error(
+          "fixq: out is a tensor that requires grad: writing it in place would hide the change from autograd (wrong "
+          "gradients); use fixq.torch.quantize, or write under torch.no_grad()");
+  }
   if (!out.writeable()) throw py::value_error("fixq: out is read-only");
   if (shape_of(out) != shape_of(x))
     throw py::value_error("fixq: out has shape " + std::string(py::str(out.attr("shape"))) + ", x has " +
@@ -155,8 +162,8 @@ decltype(auto) visit_int_dtype(const py::dtype& d, const char* what, F&& f) {
       case 8: return f.template operator()<std::uint64_t>();
     }
   }
-  throw py::type_error(std::string("fixq: ") + what + " has dtype " + dtype_name(d) +
-                       "; expected an integer dtype (int8 to int64, uint8 to uint64)");
+  throw py::type_error(std::string("fixq: ") + what + " is " + std::string(py::str(d.attr("str"))) +
+                       "; expected an integer dtype (int8 to int64, uint8 to uint64, native byte order)");
 }
 
 /// The smallest integer dtype that holds every code of f; for a tensor, one that torch has
@@ -176,7 +183,11 @@ py::object quantize_codes(py::handle x_obj, py::handle spec_obj, py::handle dtyp
   const QuantSpec spec = to_spec(spec_obj);
   bool tensor = false;
   py::array x = as_float_array(x_obj, "x", tensor);
-  const py::dtype d = dtype_obj.is_none() ? default_code_dtype(spec.format, tensor) : py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype_obj));
+  const py::dtype d = dtype_obj.is_none() ? default_code_dtype(spec.format, tensor)
+                                          : py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype_obj));
+  if (tensor && d.kind() == 'u' && d.itemsize() > 1)
+    throw py::type_error("fixq: dtype " + dtype_name(d) + " for a tensor: torch has no such integer type (use int16, "
+                         "int32 or int64, or quantize a numpy array)");
   const bool fortran = spec.round != Round::Stochastic && f_contiguous(x) && !c_contiguous(x);
   py::array out = visit_int_dtype(d, "dtype", [&]<class Out>() -> py::array {
     detail::check_code_type<Out>(spec.format);  // ValueError: the codes do not fit
@@ -239,11 +250,7 @@ QuantStats stats(py::handle x_obj, py::handle spec_obj) {
 
 FracSpec frac_spec(py::handle word, bool is_signed, const std::string& method, double overflow_rate, py::handle round) {
   FracSpec s;
-  if (!PyLong_Check(word.ptr()) || PyBool_Check(word.ptr()))
-    throw py::type_error("fixq: word must be an int, got " + type_name(word));
-  const long long w = word.cast<long long>();
-  if (w < 1 || w > max_word) throw py::value_error("fixq: word = " + std::to_string(w) + " is out of range [1, 64]");
-  s.word = static_cast<int>(w);
+  s.word = static_cast<int>(to_int(word, "word", 1, max_word));
   s.is_signed = is_signed;
   const auto m = parse_frac_method(method);
   if (!m) throw py::value_error("fixq: method = '" + method + "' is not MaxAbs, OverflowRate or MinMSE");
@@ -269,12 +276,13 @@ int choose_frac(py::handle x_obj, py::handle word, bool is_signed, const std::st
   return with_float_span(x, [&](const auto* p) { return detail::choose_frac_span(p, n, s); });
 }
 
-std::vector<int> choose_frac_per_channel(py::handle x_obj, py::handle word, py::ssize_t axis, bool is_signed,
+std::vector<int> choose_frac_per_channel(py::handle x_obj, py::handle word, py::handle axis_obj, bool is_signed,
                                          const std::string& method, double overflow_rate, py::handle round) {
   const FracSpec s = frac_spec(word, is_signed, method, overflow_rate, round);
   bool tensor = false;
   py::array x = as_float_array(x_obj, "x", tensor);
   const py::ssize_t nd = x.ndim();
+  auto axis = static_cast<py::ssize_t>(to_int(axis_obj, "axis", -(1LL << 40), 1LL << 40));
   if (nd == 0) throw py::value_error("fixq: choose_frac_per_channel needs an array of 1 or more dimensions, x is 0-d");
   if (axis < -nd || axis >= nd)
     throw py::value_error("fixq: axis = " + std::to_string(axis) + " is out of range for an array of " +
@@ -310,7 +318,8 @@ py::object random_words(py::handle seed_obj, py::handle index_obj) {
       o[i] = random_u32(seed, static_cast<std::uint64_t>(p[i]));
     }
   });
-  return wrap_like(out, tensor);
+  if (tensor) return wrap_like(py::array(out.attr("astype")("int64")), true);  // torch has no uint32
+  return out;
 }
 
 }  // namespace

@@ -35,6 +35,9 @@ QuantSpec to_spec(py::handle v);
 std::optional<std::uint64_t> to_seed(py::handle v, const char* what = "seed");
 /// An integer from 0 to 2^64 - 1.
 std::uint64_t to_u64(py::handle v, const char* what);
+/// An integer (a Python int or a numpy integer, not a bool) in [lo, hi]: TypeError
+/// otherwise, or ValueError naming `what` and the range.
+long long to_int(py::handle v, const char* what, long long lo, long long hi);
 
 /// Whether x is a torch.Tensor (false when torch was never imported).
 bool is_tensor(py::handle x);
@@ -54,10 +57,13 @@ std::string dtype_name(const py::dtype& d);
 // once, into function-local `static const py::handle`s whose reference is never
 // released: a static py::object would be destroyed after the interpreter has shut down.
 
-/// Whether the array's elements are in C order / Fortran order in one block.
-inline bool c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0; }
-inline bool f_contiguous(const py::array& a) { return (a.flags() & py::array::f_style) != 0; }
-/// np.ascontiguousarray(a) (a itself when it is C-contiguous).
+/// Whether the array's elements are aligned for their type and in C order / Fortran
+/// order in one block (an unaligned array counts as neither: the kernels read typed
+/// pointers, so it is copied first).
+inline bool aligned(const py::array& a) { return (a.flags() & 0x0100) != 0; }  // NPY_ARRAY_ALIGNED
+inline bool c_contiguous(const py::array& a) { return (a.flags() & py::array::c_style) != 0 && aligned(a); }
+inline bool f_contiguous(const py::array& a) { return (a.flags() & py::array::f_style) != 0 && aligned(a); }
+/// a in C order and aligned: a itself when it is, else a copy.
 py::array c_order(const py::array& a);
 
 void bind_formats(py::module_& m);

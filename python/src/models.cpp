@@ -26,14 +26,16 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path to_path(py::handle p, const char* what) {
-  static const py::handle fspath = py::object(py::module_::import("os").attr("fspath")).release();  // (common.hpp)
+  static const py::handle fsencode = py::object(py::module_::import("os").attr("fsencode")).release();  // (common.hpp)
+  std::string bytes;
   try {
-    return fs::path(fspath(p).cast<std::string>());
+    bytes = fsencode(p).cast<std::string>();  // str, bytes or os.PathLike, in the file system's encoding
   } catch (py::error_already_set&) {
-    throw py::type_error(std::string("fixq: ") + what + " must be a str or os.PathLike, got " + type_name(p));
-  } catch (py::cast_error&) {
-    throw py::type_error(std::string("fixq: ") + what + " must be a str path, got bytes");
+    throw py::type_error(std::string("fixq: ") + what + " must be a str, bytes or os.PathLike, got " + type_name(p));
   }
+  if (bytes.find('\0') != std::string::npos)
+    throw py::value_error(std::string("fixq: ") + what + " holds a null byte");
+  return fs::path(bytes);
 }
 
 std::string shape_tuple_text(const std::vector<py::ssize_t>& s) {
@@ -77,13 +79,24 @@ class Inputs {
     if (codes) {
       if (d.kind() != 'i' && d.kind() != 'u')
         throw py::type_error("fixq: x has dtype " + dtype_name(d) + "; input_codes=True needs integer codes");
+      if (d.kind() == 'u' && d.itemsize() == 8 && x_.size() > 0) {  // beyond int64 when >= 2^63: no input code
+        const std::uint64_t top = x_.attr("max")().cast<std::uint64_t>();
+        if (top > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+          throw py::value_error("fixq: code " + std::to_string(top) + " is outside the input format " +
+                                m.mf.model.input_spec().format.name());
+      }
       x_ = c_order(x_.attr("astype")("int64"));
     } else {
       if (d.kind() != 'f' && d.kind() != 'i' && d.kind() != 'u' && d.kind() != 'b')
         throw py::type_error("fixq: x has dtype " + dtype_name(d) + "; the model takes real numbers");
-      const bool as_is = d.kind() == 'f' && (d.itemsize() == 4 || d.itemsize() == 8) && d.attr("isnative").cast<bool>();
-      x_ = c_order(as_is ? x_ : py::array(x_.attr("astype")("float64")));
+      if (d.kind() == 'f' && d.itemsize() != 4 && d.itemsize() != 8)
+        throw py::type_error("fixq: x has dtype " + dtype_name(d) + "; the model takes float32, float64 or integers");
+      // Read in its own dtype (each batch converted on the way): no copy of a large input.
+      if (!d.attr("isnative").cast<bool>()) x_ = x_.attr("astype")(d.attr("newbyteorder")("="));
+      x_ = c_order(x_);
     }
+    kind_ = d.kind() == 'b' ? 'u' : d.kind();  // bool: one byte, 0 or 1
+    itemsize_ = static_cast<int>(d.itemsize());
     n_ = m.samples(x_);
     row_ = shape_size(m.mf.model.input_shape());
   }
@@ -96,8 +109,16 @@ class Inputs {
     const auto go = [&](const auto* p) {
       preprocess_input(m_.mf.preprocess, m_.mf.model.input_shape(), p + at, v.size(), first, v.data.data());
     };
-    if (x_.dtype().itemsize() == 4) go(static_cast<const float*>(x_.data()));
-    else go(static_cast<const double*>(x_.data()));
+    const void* p = x_.data();
+    if (kind_ == 'f') itemsize_ == 4 ? go(static_cast<const float*>(p)) : go(static_cast<const double*>(p));
+    else if (kind_ == 'i' && itemsize_ == 1) go(static_cast<const std::int8_t*>(p));
+    else if (kind_ == 'i' && itemsize_ == 2) go(static_cast<const std::int16_t*>(p));
+    else if (kind_ == 'i' && itemsize_ == 4) go(static_cast<const std::int32_t*>(p));
+    else if (kind_ == 'i') go(static_cast<const std::int64_t*>(p));
+    else if (itemsize_ == 1) go(static_cast<const std::uint8_t*>(p));
+    else if (itemsize_ == 2) go(static_cast<const std::uint16_t*>(p));
+    else if (itemsize_ == 4) go(static_cast<const std::uint32_t*>(p));
+    else go(static_cast<const std::uint64_t*>(p));
     return v;
   }
   /// Codes of samples [first, first + count): given (checked against the input format) or quantized.
@@ -126,6 +147,8 @@ class Inputs {
   const PyModel& m_;
   py::array x_;
   bool codes_;
+  char kind_ = 'f';  // x_'s dtype: 'f', 'i' or 'u', and bytes per element
+  int itemsize_ = 8;
   std::int64_t n_ = 0;
   std::size_t row_ = 0;
 };
@@ -166,22 +189,19 @@ struct Output {
   void* data_ = nullptr;  // the array's memory, taken while the GIL is held
 };
 
-std::int64_t check_batch(std::int64_t batch) {
-  if (batch < 1) throw py::value_error("fixq: batch = " + std::to_string(batch) + " must be 1 or more");
-  return batch;
-}
+std::int64_t to_batch(py::handle batch) { return to_int(batch, "batch", 1, std::numeric_limits<std::int32_t>::max()); }
 
 /// Runs a path on every sample of x, a batch at a time; one array per layer (all) or
 /// the first output's.
 std::vector<Output> run_path(const PyModel& pm, py::handle x_obj, const std::string& path, bool codes, bool input_codes,
-                             std::int64_t batch, bool all) {
+                             py::handle batch_obj, bool all) {
   const Model& m = pm.mf.model;
   if (path != "float" && path != "sim" && path != "int")
     throw py::value_error("fixq: path = '" + path + "' is not 'float', 'sim' or 'int'");
   if (path != "float") pm.require_formats("sim or int path");
   if (codes && path != "int") throw py::value_error("fixq: codes=True needs path='int' (the float and sim paths give values)");
   if (input_codes && path != "int") throw py::value_error("fixq: input_codes=True needs path='int'");
-  check_batch(batch);
+  const std::int64_t batch = to_batch(batch_obj);
   const Inputs in(pm, x_obj, input_codes);
   const std::int64_t n = in.rows();
   const std::string out_name = m.outputs().front();
@@ -210,17 +230,12 @@ PyModel load(py::handle path, py::handle seed) {
   return PyModel{load_model(to_path(path, "path"), {.seed = to_seed(seed)})};
 }
 
-PyModel calibrate_model(const PyModel& pm, py::handle x_obj, int bits, py::handle weight_bits, const std::string& method,
-                        double overflow_rate, bool per_channel, py::handle count_obj) {
+PyModel calibrate_model(const PyModel& pm, py::handle x_obj, py::handle bits, py::handle weight_bits,
+                        const std::string& method, double overflow_rate, bool per_channel, py::handle count_obj) {
   CalibrationSpec c;
-  if (bits < 1 || bits > Layer::max_word)
-    throw py::value_error("fixq: bits = " + std::to_string(bits) + " is out of range [1, " +
-                          std::to_string(Layer::max_word) + "]");
-  c.activation_bits = bits;
-  c.weight_bits = weight_bits.is_none() ? bits : weight_bits.cast<int>();
-  if (c.weight_bits < 1 || c.weight_bits > Layer::max_word)
-    throw py::value_error("fixq: weight_bits = " + std::to_string(c.weight_bits) + " is out of range [1, " +
-                          std::to_string(Layer::max_word) + "]");
+  c.activation_bits = static_cast<int>(to_int(bits, "bits", 1, Layer::max_word));
+  c.weight_bits = weight_bits.is_none() ? c.activation_bits
+                                        : static_cast<int>(to_int(weight_bits, "weight_bits", 1, Layer::max_word));
   if (const auto m = parse_frac_method(method)) c.method = *m;
   else throw py::value_error("fixq: method = '" + method + "' is not MaxAbs, OverflowRate or MinMSE");
   if (overflow_rate != 0 && c.method != FracMethod::OverflowRate)
@@ -232,20 +247,16 @@ PyModel calibrate_model(const PyModel& pm, py::handle x_obj, int bits, py::handl
   c.choose_signedness = !pm.mf.quantized;  // a float model says nothing about signedness
   const Inputs in(pm, x_obj, false);
   std::int64_t samples = in.rows();
-  if (!count_obj.is_none()) {
-    const std::int64_t count = count_obj.cast<std::int64_t>();
-    if (count < 1) throw py::value_error("fixq: count = " + std::to_string(count) + " must be 1 or more");
-    samples = std::min(samples, count);
-  }
+  if (!count_obj.is_none()) samples = std::min<std::int64_t>(samples, to_int(count_obj, "count", 1, 1LL << 62));
   if (samples == 0) throw py::value_error("fixq: x has no samples; calibration needs at least one");
   py::gil_scoped_release unlocked;
   Model q = calibrate(pm.mf.model, in.values(0, samples), c);
   return PyModel{ModelFile{std::move(q), true, pm.mf.preprocess, {}}};
 }
 
-void export_model(const PyModel& pm, py::handle dir, py::handle x_obj, std::int64_t count, bool input_codes, bool force) {
+void export_model(const PyModel& pm, py::handle dir, py::handle x_obj, py::handle count_obj, bool input_codes, bool force) {
   pm.require_formats("integer codes to export");
-  if (count < 1) throw py::value_error("fixq: count = " + std::to_string(count) + " must be 1 or more");
+  const std::int64_t count = to_int(count_obj, "count", 1, 1LL << 40);
   const fs::path d = to_path(dir, "dir");
   const Inputs in(pm, x_obj, input_codes);
   if (in.rows() == 0) throw py::value_error("fixq: x has no samples to export");
@@ -298,26 +309,26 @@ void bind_models(py::module_& m) {
       .def("info", [](const PyModel& p) { return model_summary(p.mf); }, "`fixq info`'s table.")
       .def(
           "run",
-          [](const PyModel& p, py::handle x, const std::string& path, bool codes, bool input_codes, std::int64_t batch) {
+          [](const PyModel& p, py::handle x, const std::string& path, bool codes, bool input_codes, py::handle batch) {
             return run_path(p, x, path, codes, input_codes, batch, false).front().array;
           },
           py::arg("x"), py::arg("path") = "int", py::arg("codes") = false, py::arg("input_codes") = false,
           py::arg("batch") = 256, "The first output of a path ('float', 'sim' or 'int') on every sample of x.")
       .def(
           "run_all",
-          [](const PyModel& p, py::handle x, const std::string& path, bool codes, bool input_codes, std::int64_t batch) {
+          [](const PyModel& p, py::handle x, const std::string& path, bool codes, bool input_codes, py::handle batch) {
             std::vector<Output> outs = run_path(p, x, path, codes, input_codes, batch, true);
-            py::dict d;
-            for (std::size_t i = 0; i < outs.size(); ++i) d[py::str(p.mf.model.layer(i).name())] = outs[i].array;
+            py::dict d;  // (all=true: output k is layer k's)
+            for (std::size_t k = 0; k < outs.size(); ++k) d[py::str(p.mf.model.layer(k).name())] = outs[k].array;
             return d;
           },
           py::arg("x"), py::arg("path") = "int", py::arg("codes") = false, py::arg("input_codes") = false,
           py::arg("batch") = 256, "Every layer's output, as {layer name: array}, in the model's order.")
       .def(
           "verify",
-          [](const PyModel& p, py::handle x, std::int64_t batch) {
+          [](const PyModel& p, py::handle x, py::handle batch_obj) {
             p.require_formats("integer network to verify");
-            check_batch(batch);
+            const std::int64_t batch = to_batch(batch_obj);
             const Inputs in(p, x, false);
             py::gil_scoped_release unlocked;
             return verify_in_batches(p.mf.model, in.rows(), batch,

@@ -90,7 +90,8 @@ std::optional<py::int_> as_index(py::handle v) {
   return py::reinterpret_steal<py::int_>(PyNumber_Index(v.ptr()));
 }
 
-/// A Python int (not a bool) in [lo, hi], else ValueError / TypeError naming `what`.
+}  // namespace
+
 long long to_int(py::handle v, const char* what, long long lo, long long hi) {
   const auto i = as_index(v);
   if (!i || !i->ptr()) {
@@ -104,7 +105,6 @@ long long to_int(py::handle v, const char* what, long long lo, long long hi) {
                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return x;
 }
-}  // namespace
 
 Format to_format(py::handle v, const char* what) {
   if (py::isinstance<Format>(v)) return v.cast<Format>();
@@ -159,7 +159,13 @@ bool is_tensor(py::handle x) {
 
 py::array as_array(py::handle x, const char* what, bool& tensor) {
   tensor = false;
-  if (py::isinstance<py::array>(x)) return py::reinterpret_borrow<py::array>(x);
+  if (py::isinstance<py::array>(x)) {
+    static const py::handle masked = py::object(py::module_::import("numpy").attr("ma").attr("MaskedArray")).release();  // (common.hpp)
+    if (PyObject_IsInstance(x.ptr(), masked.ptr()) == 1)
+      throw py::type_error(std::string("fixq: ") + what +
+                           " is a masked array; fixq would ignore its mask (pass x.filled(...) or x.compressed())");
+    return py::reinterpret_borrow<py::array>(x);
+  }
   if (is_tensor(x)) {
     if (!x.attr("is_cpu").cast<bool>())
       throw py::type_error(std::string("fixq: ") + what + " is a tensor on device '" + std::string(py::str(x.attr("device"))) +
@@ -197,8 +203,8 @@ py::object wrap_like(const py::array& a, bool tensor) {
 
 py::array c_order(const py::array& a) {
   if (c_contiguous(a)) return a;
-  static const py::handle ascontiguousarray = py::object(py::module_::import("numpy").attr("ascontiguousarray")).release();  // (common.hpp)
-  return ascontiguousarray(a);
+  static const py::handle require = py::object(py::module_::import("numpy").attr("require")).release();  // (common.hpp)
+  return require(a, py::none(), "CA");
 }
 
 void bind_formats(py::module_& m) {
@@ -261,8 +267,8 @@ void bind_formats(py::module_& m) {
       "A seed mixed from any number of integers (0 to 2**64 - 1): derive_seed(run_seed, step, tensor) gives every "
       "(step, tensor) its own random stream, as in C++.");
   m.def(
-      "set_threads", [](int n) { set_threads(n); }, py::arg("n"),
-      "Use at most n threads in the array kernels (0: all cores). Results do not depend on it.");
+      "set_threads", [](py::handle n) { set_threads(static_cast<int>(to_int(n, "n", 0, 1024))); }, py::arg("n"),
+      "Use at most n threads (0 to 1024) in the array kernels (0: all cores). Results do not depend on it.");
   m.def("get_threads", &threads, "The number of threads the array kernels use.");
 }
 

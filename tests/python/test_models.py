@@ -29,7 +29,10 @@ FIXQ = os.environ.get("FIXQ", "")
 def tool(*args, ok=(0,)):
     if not FIXQ:
         pytest.fail("set FIXQ to the fixq tool (build/release/tools/fixq/fixq)")
-    r = subprocess.run([FIXQ, *map(str, args)], capture_output=True, text=True)
+    # The float path's sums depend on the thread count (Eigen's GEMM blocking), and
+    # importing torch changes this process's OpenMP threads: the tool gets the same.
+    env = dict(os.environ, OMP_NUM_THREADS=str(fixq.get_threads()))
+    r = subprocess.run([FIXQ, *map(str, args)], capture_output=True, text=True, env=env)
     assert r.returncode in ok, f"fixq {' '.join(map(str, args))}: exit {r.returncode}\n{r.stderr}"
     return r
 
@@ -81,7 +84,8 @@ def test_run_equals_the_tool(work, path):
     assert got.dtype == want.dtype == np.float32 and got.shape == want.shape == (64, 10)
     assert got.tobytes() == want.tobytes()
     # The sim and int paths are exact, so the batch size changes nothing; the float path
-    # sums in float32, in an order that may depend on the batch size (the tool's: 256).
+    # sums in float32, in an order that may depend on the batch size (the tool's: 256)
+    # and the thread count.
     every = m.run_all(x, path=path, batch=256 if path == "float" else 5)
     assert list(every) == m.layers
     for name, arr in every.items():
