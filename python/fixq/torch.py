@@ -369,7 +369,22 @@ class _Rule:
         return y, m
 
 
-class _FixqModule(nn.Module):
+class _StepCounter:
+    """`step`: the step the next quantization or rounding uses (0 to 2**64 - 1); a module in
+    training mode advances it after each use."""
+
+    _step = 0
+
+    @property
+    def step(self):
+        return self._step
+
+    @step.setter
+    def step(self, value):
+        self._step = _int("step", value, 0, _U64)
+
+
+class _FixqModule(_StepCounter, nn.Module):
     """Shared by the fixq quantizer modules: the rule, the step counter, last_frac."""
 
     def __init__(self, word, frac, method, overflow_rate, round, overflow, signed, seed, tensor_id,
@@ -380,15 +395,6 @@ class _FixqModule(nn.Module):
             raise ValueError(f"auto_step={auto_step!r}: expected True or False")
         self.auto_step = bool(auto_step)
         self._step = 0
-
-    @property
-    def step(self):
-        """The step the next quantization uses (advanced after it in training mode)."""
-        return self._step
-
-    @step.setter
-    def step(self, value):
-        self._step = _int("step", value, 0, _U64)
 
     @property
     def last_frac(self):
@@ -605,7 +611,7 @@ def dual_copy(module, word, frac=None, method="MaxAbs", overflow_rate=0.0, round
     return quantizers
 
 
-class _ParamSet:
+class _ParamSet(_StepCounter):
     """Shared by WeightGradQuantizer and StoredFixedPoint: parameters and one rule each."""
 
     def __init__(self, params, what, word, frac, method, overflow_rate, round, overflow, signed, seed, per_channel,
@@ -616,15 +622,6 @@ class _ParamSet:
                             per_channel=per_channel, axis=axis, update_every=update_every)
                       for i in range(len(self.params))]
         self._step = 0
-
-    @property
-    def step(self):
-        """The step the next rounding uses."""
-        return self._step
-
-    @step.setter
-    def step(self, value):
-        self._step = _int("step", value, 0, _U64)
 
     @property
     def last_frac(self):
