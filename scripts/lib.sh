@@ -7,7 +7,7 @@ FIXQ_PACKAGES=(g++ cmake make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev n
 # importer and fixq.torch). Without them those parts are skipped, unless
 # FIXQ_REQUIRE_TOOLS=1 (CI), which makes their absence an error.
 FIXQ_TOOL_PACKAGES=(iverilog python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-venv python3-pip
-                    python3-setuptools)
+                    python3-setuptools python3-wheel)
 
 # cd to the repository root, wherever the script was started from.
 fixq_cd_root() {
