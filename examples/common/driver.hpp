@@ -3,6 +3,7 @@
 //   PROGRAM [sweep] [--model M] [--data DIR] [--bits 2,4,8] [--rounds NearestEven,Floor] ...
 //   PROGRAM train [--epochs N] [--out DIR] [--qat BITS] ...
 //   PROGRAM export DIR [--bits 8] [--count 16]
+//   PROGRAM study [--quick] [--check] [--json FILE] [--out DIR] ...   (common/study.hpp)
 //
 // A Task (examples/<name>/main.cpp) says what differs: the data set, its loader,
 // the preprocessing, the network, the training recipe and the targets. run() is
@@ -34,6 +35,7 @@
 
 #include "progress.hpp"
 #include "report.hpp"
+#include "study.hpp"
 #include "sweep.hpp"
 #include "task.hpp"
 
@@ -93,14 +95,6 @@ inline fixq::Round parse_round_or_throw(const std::string& s) {
   const auto r = fixq::parse_round(s);
   if (!r) throw usage_error("unknown rounding mode '" + s + "'");
   return *r;
-}
-
-inline void write_text(const fs::path& file, const std::string& text) {
-  if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  std::ofstream o(file, std::ios::binary);
-  o << text;
-  o.close();
-  if (!o) throw fixq::file_error(file.string() + ": cannot write");
 }
 
 /// What the sweep and the export start from: the float model, the test set and the
@@ -382,6 +376,34 @@ inline int cmd_export(const Task& t, const ExportArgs& a) {
   return v.ok ? 0 : 1;
 }
 
+// ---- study ----
+
+/// The study's data: the training split (or, with none in the folder, the bundled
+/// training sample), the test split, the first calibration_images training images.
+inline int cmd_study_main(const Task& t, StudyArgs a, const std::string& data, std::size_t test_count,
+                          const std::vector<std::string>& argv) {
+  bool bundled = false;
+  const fs::path dir = data_dir(t, data, bundled);
+  fixq::Dataset train_set;
+  study::Data d;
+  try {
+    train_set = t.load(dir, true);
+    d.train_from = "the training set in " + dir.string();
+  } catch (const fixq::file_error&) {
+    if (!bundled && !data.empty()) throw;
+    train_set = t.load_calibration(t.bundled_data);
+    d.train_from = "the bundled training sample; set FIXQ_DATA_DIR for the full set";
+  }
+  const fixq::Dataset test_set = t.load(dir, false);
+  const std::size_t train_n = a.train_count ? a.train_count : (a.quick ? 2000 : train_set.size());
+  const std::size_t test_n = test_count ? test_count : (a.quick ? 2000 : test_set.size());
+  d.train = labeled(train_set, train_n, t.preprocess);
+  d.test = labeled(test_set, test_n, t.preprocess);
+  d.calib = rows(d.train.x, 0, std::min(t.calibration_images, d.train.size()));
+  if (a.out.empty()) a.out = t.program + "-study";
+  return cmd_study(t, a, d, argv);
+}
+
 // ---- main ----
 
 int run(const Task& t, int argc, char** argv) {
@@ -431,6 +453,23 @@ int run(const Task& t, int argc, char** argv) {
   exp->add_option("--width", ex.bits, "word width of weights and activations")->capture_default_str();
   exp->add_option("--round", ex.round, "rounding mode")->capture_default_str();
   exp->add_option("-n,--vectors", ex.count, "golden vectors (test images)")->capture_default_str();
+  StudyArgs st;
+  auto* stu = app.add_subcommand("study", "the low-precision training study: Gupta et al.'s <16,FL> table and methods "
+                                          "x widths (examples/mnist/README.md)");
+  stu->fallthrough();
+  stu->add_flag("--quick", st.quick, "a training subset and few epochs (about a minute on two cores)");
+  stu->add_option("--tables", st.tables, "tables to run: gupta, methods")->delimiter(',')->check(CLI::IsMember({"gupta", "methods"}))
+      ->capture_default_str();
+  stu->add_option("--widths", st.bits, "weight widths of the methods table")->delimiter(',')->check(CLI::Range(2, 16))
+      ->capture_default_str();
+  stu->add_option("--fracs", st.fracs, "fractional lengths FL of <16,FL> in the Gupta table (the last one also with a "
+                                      "float master)")->delimiter(',')->check(CLI::Range(0, 15))->capture_default_str();
+  stu->add_option("--gupta-epochs", st.gupta_epochs, "epochs of the Gupta table (default 3)")->check(CLI::Range(1, 1000));
+  stu->add_option("--methods-epochs", st.methods_epochs, "epochs of the methods table (default 2; --quick 3)")->check(CLI::Range(1, 1000));
+  stu->add_option("--gupta-lr", st.gupta_lr, "learning rate of plain SGD in the Gupta table")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  stu->add_option("--train-count", st.train_count, "training images (default: all; --quick 2000)");
+  stu->add_flag("--per-channel", st.per_channel, "weight fractions per output channel in the methods table");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -446,6 +485,13 @@ int run(const Task& t, int argc, char** argv) {
       tr.model = model;
       tr.seed = seed;
       return cmd_train(t, tr, std::vector<std::string>(argv, argv + argc));
+    }
+    if (stu->parsed()) {
+      st.seed = seed;
+      st.check = s.check;
+      st.out = s.out;
+      st.json = s.json;
+      return cmd_study_main(t, st, data, s.count, std::vector<std::string>(argv, argv + argc));
     }
     if (exp->parsed()) {
       ex.data = data;

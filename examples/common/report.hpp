@@ -1,20 +1,33 @@
 // examples/common/report.hpp - the sweep as a text table, an SVG plot (accuracy
-// against bits, one line per rounding mode) and JSON.
+// against bits, one line per rounding mode) and JSON; writing a report file.
 #ifndef FIXQ_EXAMPLES_REPORT_HPP
 #define FIXQ_EXAMPLES_REPORT_HPP
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <fixq/io/files.hpp>
+
 #include "sweep.hpp"
 
 namespace fixq_examples {
+
+/// Writes a report file whole (or not at all), creating its folder.
+inline void write_text(const std::filesystem::path& file, const std::string& text) {
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec) throw fixq::file_error(file.parent_path().string() + ": cannot create the folder: " + ec.message());
+  fixq::AtomicFile f(file);
+  f.stream() << text;
+  f.commit();
+}
 
 /// What a sweep found, with what it ran on.
 struct SweepReport {

@@ -7,6 +7,7 @@
 #include <fixq/train/activation.hpp>
 #include <fixq/train/augment.hpp>
 #include <fixq/train/batch_norm.hpp>
+#include <fixq/train/iterative.hpp>
 #include <fixq/train/layer.hpp>
 #include <fixq/train/linear.hpp>
 #include <fixq/train/loss.hpp>

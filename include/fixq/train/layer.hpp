@@ -32,12 +32,16 @@
 namespace fixq::train {
 
 /// A trainable tensor: the float master value, the copy the forward pass uses
-/// (empty: the master itself) and whether weight decay applies to it.
+/// (empty: the master itself), whether weight decay applies to it, and which of
+/// its elements are frozen (iterative quantization: train/iterative.hpp).
 struct Param {
   std::string name;           ///< "weights", "bias", "gamma", "beta"
   NDArray<float> value;       ///< the float master copy, which the optimizer updates
   NDArray<float> quantized;   ///< the quantized copy of quantization-aware training, or empty
   bool decay = true;          ///< weight decay applies (weights: yes; biases, BN: no)
+  /// One flag per element of value (or empty: none): the optimizer leaves an
+  /// element with a non-zero flag exactly as it is.
+  std::vector<std::uint8_t> frozen = {};
 
   const NDArray<float>& used() const { return quantized.size() ? quantized : value; }
 };

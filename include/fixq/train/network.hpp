@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -160,17 +161,27 @@ class Network {
   /// The float outputs of the last layer for x (batch first), evaluated in
   /// chunks of `chunk` samples on up to `threads` threads (0: all), with the
   /// weights the forward pass uses (quantized copies after quantization-aware
-  /// training) and batch normalization's running statistics.
-  NDArray<float> predict(const NDArray<float>& x, std::size_t chunk = 256, int threads = 0) const {
+  /// training) and batch normalization's running statistics. With hooks, the
+  /// Activations quantizers apply as in training, except that stochastic ones
+  /// round to nearest (even) here: evaluation is deterministic.
+  NDArray<float> predict(const NDArray<float>& x, std::size_t chunk = 256, int threads = 0,
+                         const QuantHooks& hooks = {}) const {
     require_built();
     const std::size_t n = static_cast<std::size_t>(x.dim(0));
     const std::size_t chunks = (n + chunk - 1) / chunk;
     std::vector<NDArray<float>> out(chunks);
+    std::vector<std::optional<Quantizer>> act_q = activation_quantizers(hooks);
+    for (auto& q : act_q)
+      if (q && q->round == Round::Stochastic) q->round = Round::NearestEven;
     const detail::EigenOneThread one;
     detail::for_chunks(chunks, threads > 0 ? threads : fixq::threads(), [&](std::size_t c) {
       NDArray<float> a = detail::rows(x, c * chunk, std::min(chunk, n - c * chunk));
       Cache unused;
-      for (const auto& l : layers_) a = l->forward(a, unused, false);
+      if (act_q[0]) act_q[0]->apply(std::span<float>(a.data), 0);
+      for (std::size_t i = 0; i < layers_.size(); ++i) {
+        a = layers_[i]->forward(a, unused, false);
+        if (act_q[i + 1]) act_q[i + 1]->apply(std::span<float>(a.data), 0);
+      }
       out[c] = std::move(a);
     });
     Shape s = detail::batched(static_cast<std::int64_t>(n), layers_.empty() ? input_shape_ : layers_.back()->output_shape());
@@ -203,6 +214,18 @@ class Network {
     const auto key = [&](std::size_t layer, HookPoint point) {
       return derive_seed(seed, step, layer, static_cast<std::uint64_t>(point));
     };
+    // StoredWeights: the weights themselves on their grid (a no-op for weights
+    // the previous step left there; the first step rounds the initial ones).
+    const auto store = [&](std::uint64_t phase) {
+      for (std::size_t i = 0; i < L; ++i) {
+        const auto q = hooks(layers_[i].get(), HookPoint::StoredWeights);
+        if (!q) continue;
+        for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
+          if (ps[k]->name == "weights" || ps[k]->name == "bias")
+            q->apply(ps[k]->value, derive_seed(key(i, HookPoint::StoredWeights), k - first_param[i], phase));
+      }
+    };
+    store(0);
     // Weights: the quantized copy the forward pass uses.
     for (std::size_t i = 0; i < L; ++i) {
       const auto q = hooks(layers_[i].get(), HookPoint::Weights);
@@ -213,7 +236,7 @@ class Network {
           continue;
         }
         p.quantized = p.value;
-        q->apply(p.quantized.data, key(i, HookPoint::Weights));
+        q->apply(p.quantized, key(i, HookPoint::Weights));
       }
     }
     // Per chunk: caches, gradient buffers, clip masks of quantized activations.
@@ -221,11 +244,13 @@ class Network {
     caches_.assign(chunks, std::vector<Cache>(L));
     std::vector<double> loss(chunks, 0.0);
     std::vector<std::int64_t> correct(chunks, 0);
-    std::vector<std::optional<Quantizer>> act_q(L + 1), grad_q(L);
-    act_q[0] = hooks(nullptr, HookPoint::Activations);
+    const std::vector<std::optional<Quantizer>> act_q = activation_quantizers(hooks);
+    std::vector<std::optional<Quantizer>> grad_q(L);
     for (std::size_t i = 0; i < L; ++i) {
-      if (layers_[i]->new_format()) act_q[i + 1] = hooks(layers_[i].get(), HookPoint::Activations);
       grad_q[i] = hooks(layers_[i].get(), HookPoint::ActivationGrads);
+      if (grad_q[i] && grad_q[i]->per_channel)
+        throw train_error("fixq::train::Network: layer '" + layers_[i]->name() +
+                          "': per_channel quantizers are for weights, not activation gradients");
     }
     detail::for_chunks(chunks, threads > 0 ? threads : fixq::threads(), [&](std::size_t c) {
       const std::size_t first = c * chunk, count = std::min(chunk, n - first);
@@ -281,9 +306,10 @@ class Network {
       const auto q = hooks(layers_[i].get(), HookPoint::WeightGrads);
       if (!q) continue;
       for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
-        if (ps[k]->name == "weights") q->apply(total[k].data, key(i, HookPoint::WeightGrads));
+        if (ps[k]->name == "weights") q->apply(total[k], key(i, HookPoint::WeightGrads));
     }
     opt.step(ps, gp, lr);
+    store(1);
     for (std::size_t k = 0; k < ps.size(); ++k) grads_[0][k] = std::move(total[k]);  // keep the buffer
     for (std::size_t i = 0; i < L; ++i) {
       std::vector<const Cache*> cs;
@@ -298,7 +324,7 @@ class Network {
       for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
         if (ps[k]->name == "weights") {
           ps[k]->quantized = ps[k]->value;
-          q->apply(ps[k]->quantized.data, 0);
+          q->apply(ps[k]->quantized, 0);
         }
     }
     caches_.clear();
@@ -311,6 +337,12 @@ class Network {
   /// Drops the quantized copies (the forward pass uses the masters again).
   void clear_quantized() {
     for (Param* p : params()) p->quantized = {};
+  }
+  /// Makes the quantized copies the masters (and drops the copies): to_model()
+  /// then has the weights the forward pass used, on their training grid.
+  void commit_quantized() {
+    for (Param* p : params())
+      if (p->quantized.size()) p->value = std::move(p->quantized), p->quantized = {};
   }
 
   /// The float fixq::Model of these layers (master weights; every format slot the
@@ -345,6 +377,20 @@ class Network {
   }
 
  private:
+  /// The Activations quantizer of the input (element 0) and of each layer's
+  /// output (element i + 1; none unless the layer makes a new grid).
+  std::vector<std::optional<Quantizer>> activation_quantizers(const QuantHooks& hooks) const {
+    std::vector<std::optional<Quantizer>> q(layers_.size() + 1);
+    q[0] = hooks(nullptr, HookPoint::Activations);
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+      if (layers_[i]->new_format()) q[i + 1] = hooks(layers_[i].get(), HookPoint::Activations);
+    for (std::size_t i = 0; i < q.size(); ++i)
+      if (q[i] && q[i]->per_channel)
+        throw train_error("fixq::train::Network: " + (i ? "layer '" + layers_[i - 1]->name() + "'" : std::string("the input")) +
+                          ": per_channel quantizers are for weights, not activations");
+    return q;
+  }
+
   void require_built() const {
     if (!built_) throw train_error("fixq::train::Network: call build(seed) after adding the layers");
   }

@@ -5,7 +5,8 @@
 //   Adam  m, v moments of g, bias-corrected; w <- w - lr * (m^ / (sqrt(v^) + eps) + wd * w)
 //         (weight decay decoupled from the gradient: AdamW, Loshchilov and Hutter)
 // Weight decay applies only to Params with decay set (weights, not biases or
-// batch-norm parameters). Updates are on the float master copies.
+// batch-norm parameters). Updates are on the float master copies; a frozen
+// element (Param::frozen) is not updated and its moments stay zero.
 #ifndef FIXQ_TRAIN_OPTIMIZER_HPP
 #define FIXQ_TRAIN_OPTIMIZER_HPP
 
@@ -84,9 +85,16 @@ class Optimizer {
       const std::vector<float>& g = grads[i]->data;
       const double d = params[i]->decay ? wd : 0.0;
       std::vector<float>& m = m_[i];
+      const std::vector<std::uint8_t>& frozen = params[i]->frozen;
+      if (!frozen.empty() && frozen.size() != w.size())
+        throw std::logic_error("fixq::train::Optimizer: param '" + params[i]->name + "' has " +
+                               std::to_string(frozen.size()) + " frozen flags for " + std::to_string(w.size()) +
+                               " elements");
+      const std::uint8_t* fz = frozen.empty() ? nullptr : frozen.data();
       if (spec_.kind == OptimizerKind::SGD) {
         const auto mu = static_cast<float>(spec_.momentum);
         for (std::size_t k = 0; k < w.size(); ++k) {
+          if (fz && fz[k]) continue;
           const float gk = g[k] + static_cast<float>(d) * w[k];
           m[k] = mu * m[k] + gk;
           w[k] -= static_cast<float>(lr) * (spec_.nesterov ? gk + mu * m[k] : m[k]);
@@ -99,6 +107,7 @@ class Optimizer {
         const auto step = static_cast<float>(lr / c1), root_c2 = static_cast<float>(std::sqrt(c2));
         const auto eps = static_cast<float>(spec_.eps), decay = static_cast<float>(lr * d);
         for (std::size_t k = 0; k < w.size(); ++k) {
+          if (fz && fz[k]) continue;
           m[k] = b1 * m[k] + (1 - b1) * g[k];
           v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k];
           w[k] -= step * m[k] / (std::sqrt(v[k]) / root_c2 + eps) + decay * w[k];

@@ -1,11 +1,17 @@
 // fixq/train/quantizer.hpp - quantization during training: a Quantizer puts a
 // tensor on a fixed-point grid (a fixed format, or a fractional length chosen
-// from the tensor each time: dynamic fixed point), and QuantHooks says which
-// quantizer applies at each of the four points of each layer that the
-// fixed-point training simulators quantize (nics_fix, Courbariaux et al.):
+// from the tensor each time: dynamic fixed point; per tensor or per output
+// channel), and QuantHooks says which quantizer applies at each of the points of
+// each layer that the fixed-point training simulators quantize (nics_fix,
+// Courbariaux et al., Gupta et al.):
 //
 //   Weights          the copy of a Dense/Conv2D layer's weights the forward pass
 //                    uses; the float master copy gets the update (dual copy)
+//   StoredWeights    the weights and bias of a Dense/Conv2D layer themselves,
+//                    rounded after every update: weights stored in fixed point,
+//                    no float master (Gupta et al. 2015). With Round::Stochastic an
+//                    update below one LSB moves a weight with the right expectation;
+//                    with round-to-nearest one below half an LSB is lost
 //   WeightGrads      the gradient of those weights (the whole mini-batch's)
 //   Activations      a layer's output in the forward pass (a layer that makes a
 //                    new grid: Dense, Conv2D, BatchNorm, AvgPool; and the input)
@@ -16,6 +22,12 @@
 // rounding draws its noise from a seed derived from the run's seed, the step,
 // the layer and the point, and element k of the mini-batch tensor uses word k, so
 // noise is reproducible and independent of how the batch is cut into chunks.
+//
+// Per channel (Quantizer::per_channel, for the Weights and StoredWeights points):
+// the channel is the last axis (a conv's output filter in HWIO, a dense layer's
+// output unit in (in, out)); each channel gets the fraction chosen from its own
+// values, and under Round::Stochastic channel c's element j uses word j of
+// derive_seed(seed, c). A tensor of rank below 2 (a bias) has one format.
 #ifndef FIXQ_TRAIN_QUANTIZER_HPP
 #define FIXQ_TRAIN_QUANTIZER_HPP
 
@@ -30,6 +42,8 @@
 #include <fixq/core/spec.hpp>
 #include <fixq/kernels/frac_select.hpp>
 #include <fixq/kernels/quantize_span.hpp>
+#include <fixq/layers/ndarray.hpp>
+#include <fixq/random/stream.hpp>
 #include <fixq/train/layer.hpp>
 
 namespace fixq::train {
@@ -42,6 +56,7 @@ struct Quantizer {
   double overflow_rate = 0;                 ///< FracMethod::OverflowRate only
   Round round = Round::NearestEven;
   Overflow overflow = Overflow::Saturate;
+  bool per_channel = false;                 ///< a fraction per output channel (weights; see the header)
 
   /// The format for values x (the fixed one, or the one chosen from x).
   Format format_for(std::span<const float> x) const {
@@ -59,9 +74,25 @@ struct Quantizer {
   Format apply(std::span<float> x, std::uint64_t seed, std::uint64_t first_index = 0) const {
     return apply(x, format_for(x), seed, first_index);
   }
+  /// A parameter tensor on its grid, in place: per tensor, or per channel (the
+  /// last axis) when per_channel is set and the rank is 2 or more. Returns the
+  /// formats: one, or one per channel.
+  std::vector<Format> apply(NDArray<float>& t, std::uint64_t seed) const {
+    if (!per_channel || t.shape.size() < 2 || t.size() == 0) return {apply(std::span<float>(t.data), seed)};
+    const std::size_t channels = static_cast<std::size_t>(t.shape.back()), rows = t.size() / channels;
+    std::vector<Format> formats;
+    formats.reserve(channels);
+    std::vector<float> column(rows);
+    for (std::size_t c = 0; c < channels; ++c) {
+      for (std::size_t r = 0; r < rows; ++r) column[r] = t.data[r * channels + c];
+      formats.push_back(apply(std::span<float>(column), derive_seed(seed, c)));
+      for (std::size_t r = 0; r < rows; ++r) t.data[r * channels + c] = column[r];
+    }
+    return formats;
+  }
 };
 
-enum class HookPoint { Weights = 0, WeightGrads = 1, Activations = 2, ActivationGrads = 3 };
+enum class HookPoint { Weights = 0, WeightGrads = 1, Activations = 2, ActivationGrads = 3, StoredWeights = 4 };
 
 /// Which quantizer applies where: at(layer, point), or nullopt for none. A null
 /// layer stands for the network's input (point Activations only).

@@ -48,7 +48,8 @@ struct Progress {
 /// What one epoch measured.
 struct EpochRecord {
   int epoch = 0;
-  double loss = 0, accuracy = 0, seconds = 0, lr = 0;
+  double loss = 0, accuracy = 0, lr = 0;
+  double seconds = 0;  ///< training alone (the validation is not counted)
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -66,17 +67,23 @@ struct TrainOptions {
   /// Called about every `progress_every` steps and at the end of each epoch.
   std::function<void(const Progress&)> on_progress = {};
   std::int64_t progress_every = 50;
-  /// Evaluated at the end of each epoch when set (its accuracy goes to the record).
+  /// Called before each step with the step's number counted over the whole run
+  /// and the run's number of steps (e.g. iterative quantization's stages:
+  /// train/iterative.hpp).
+  std::function<void(std::uint64_t step, std::uint64_t steps)> before_step = {};
+  /// Evaluated at the end of each epoch when set (its accuracy goes to the record),
+  /// with the Activations hooks applied (Network::predict).
   const NDArray<float>* val_x = nullptr;
   std::span<const std::uint8_t> val_y = {};
 };
 
-/// The share of samples whose largest output is the label.
-inline double accuracy(const Network& net, const NDArray<float>& x, std::span<const std::uint8_t> y, int threads = 0) {
+/// The share of samples whose largest output is the label (hooks: Network::predict).
+inline double accuracy(const Network& net, const NDArray<float>& x, std::span<const std::uint8_t> y, int threads = 0,
+                       const QuantHooks& hooks = {}) {
   if (static_cast<std::size_t>(x.dim(0)) != y.size())
     throw std::invalid_argument("fixq::train::accuracy: " + std::to_string(x.dim(0)) + " samples, " +
                                 std::to_string(y.size()) + " labels");
-  const NDArray<float> out = net.predict(x, 256, threads);
+  const NDArray<float> out = net.predict(x, 256, threads, hooks);
   const std::size_t k = out.size() / std::max<std::size_t>(y.size(), 1);
   std::size_t right = 0;
   for (std::size_t i = 0; i < y.size(); ++i) {
@@ -134,12 +141,14 @@ inline std::vector<EpochRecord> fit(Network& net, const NDArray<float>& x, std::
         labels[i] = y[src];
       }
       if (o.augment) o.augment(b, derive_seed(o.seed, global_step, 1));
+      if (o.before_step) o.before_step(global_step, static_cast<std::uint64_t>(steps) * static_cast<std::uint64_t>(o.epochs));
       lr = o.optimizer.lr * o.schedule.factor(e + static_cast<double>(s) / static_cast<double>(steps), o.epochs);
       const StepResult r = net.train_step(b, labels, opt, lr, o.hooks, derive_seed(o.seed, 2), global_step, o.chunk, o.threads);
       loss_sum += r.loss * static_cast<double>(count);
       right += r.correct;
       seen += static_cast<std::int64_t>(count);
       const bool last = s + 1 == steps;
+      const double epoch_seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
       if (o.on_progress && (last || (s + 1) % std::max<std::int64_t>(o.progress_every, 1) == 0)) {
         const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
         const double done = static_cast<double>(e) * static_cast<double>(n) + static_cast<double>(first + count);
@@ -155,16 +164,16 @@ inline std::vector<EpochRecord> fit(Network& net, const NDArray<float>& x, std::
         p.lr = lr;
         if (last) {
           p.epoch_end = true;
-          if (o.val_x) p.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads);
+          if (o.val_x) p.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads, o.hooks);
         }
         o.on_progress(p);
-        if (last) history.push_back({e, p.loss, p.accuracy, std::chrono::duration<double>(clock::now() - epoch_start).count(), lr, p.val_accuracy});
+        if (last) history.push_back({e, p.loss, p.accuracy, lr, epoch_seconds, p.val_accuracy});
         continue;
       }
       if (last) {
-        EpochRecord rec{e, loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen),
-                        std::chrono::duration<double>(clock::now() - epoch_start).count(), lr};
-        if (o.val_x) rec.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads);
+        EpochRecord rec{e, loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), lr,
+                        epoch_seconds};
+        if (o.val_x) rec.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads, o.hooks);
         history.push_back(rec);
       }
     }
