@@ -12,6 +12,10 @@
 #include <random>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <fixq/train.hpp>
 
 #include "../examples/mnist/lenet.hpp"
@@ -21,6 +25,12 @@ namespace {
 namespace train = fixq::train;
 
 void BM_lenet_step(benchmark::State& state) {
+#if defined(__GLIBC__)
+  // As the examples do (examples/common/driver.hpp): freed activations stay in the
+  // heap instead of returning to the kernel, whose fresh pages cost a fault each.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   const int threads = static_cast<int>(state.range(0));
   const int mode = static_cast<int>(state.range(1));
   constexpr std::int64_t batch = 64;

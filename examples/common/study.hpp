@@ -170,6 +170,18 @@ struct Line {
   std::vector<std::pair<double, double>> points;  ///< (x, accuracy)
 };
 
+/// Text for an SVG element ("<16,14>" is not markup).
+inline std::string xml_text(const std::string& s) {
+  std::string o;
+  for (const char c : s) {
+    if (c == '<') o += "&lt;";
+    else if (c == '>') o += "&gt;";
+    else if (c == '&') o += "&amp;";
+    else o += c;
+  }
+  return o;
+}
+
 /// Accuracy against x, one polyline per line, the x ticks labelled.
 inline std::string line_plot(const std::string& title, const std::string& xlabel,
                              const std::vector<std::pair<double, std::string>>& xticks, const std::vector<Line>& lines) {
@@ -184,7 +196,7 @@ inline std::string line_plot(const std::string& title, const std::string& xlabel
   o.precision(1);
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" viewBox=\"0 0 " << W << " "
     << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << left + pw / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << title << "</text>\n";
+  o << "<text x=\"" << left + pw / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">" << xml_text(title) << "</text>\n";
   for (int t = 0; t <= 10; ++t) {
     const double y = yat(t / 10.0);
     o << "<line x1=\"" << left << "\" y1=\"" << y << "\" x2=\"" << left + pw << "\" y2=\"" << y << "\" stroke=\"#e0e0e0\"/>\n"
@@ -205,7 +217,7 @@ inline std::string line_plot(const std::string& title, const std::string& xlabel
       o << "<circle cx=\"" << xat(x) << "\" cy=\"" << yat(a) << "\" r=\"2.5\" fill=\"" << l.colour << "\"/>\n";
     o << "<line x1=\"" << left + pw + 14 << "\" y1=\"" << ly << "\" x2=\"" << left + pw + 44 << "\" y2=\"" << ly
       << "\" stroke=\"" << l.colour << "\" stroke-width=\"2\"" << l.dash << "/>\n<text x=\"" << left + pw + 50
-      << "\" y=\"" << ly + 4 << "\">" << l.label << "</text>\n";
+      << "\" y=\"" << ly + 4 << "\">" << xml_text(l.label) << "</text>\n";
     ly += 18;
   }
   o << "</svg>\n";
