@@ -54,7 +54,8 @@ void BM_lenet_step(benchmark::State& state) {
     hooks.at = [](const train::Layer* l, train::HookPoint p) -> std::optional<train::Quantizer> {
       const train::Quantizer q{.word = 16, .frac = 14, .round = fixq::Round::Stochastic};
       const bool weights = l && (l->type() == "Dense" || l->type() == "Conv2D");
-      if (p == train::HookPoint::StoredWeights || p == train::HookPoint::WeightGrads)
+      if (p == train::HookPoint::StoredWeights || p == train::HookPoint::StoredBiases ||
+          p == train::HookPoint::WeightGrads)
         return weights ? std::optional<train::Quantizer>(q) : std::nullopt;
       if (p == train::HookPoint::Weights) return std::nullopt;
       return q;

@@ -389,10 +389,13 @@ inline int cmd_study_main(const Task& t, StudyArgs a, const std::string& data, s
   try {
     train_set = t.load(dir, true);
     d.train_from = "the training set in " + dir.string();
-  } catch (const fixq::file_error&) {
-    if (!bundled && !data.empty()) throw;
+  } catch (const fixq::file_error& e) {
+    if (!bundled)
+      throw fixq::file_error(std::string(e.what()) + "\n  the study trains: it needs the training set in " + dir.string() +
+                             " (scripts/fetch_data.sh downloads it); with neither --data nor FIXQ_DATA_DIR it uses the "
+                             "bundled training sample");
     train_set = t.load_calibration(t.bundled_data);
-    d.train_from = "the bundled training sample; set FIXQ_DATA_DIR for the full set";
+    d.train_from = "the bundled training sample; FIXQ_DATA_DIR or --data for the full set";
   }
   const fixq::Dataset test_set = t.load(dir, false);
   const std::size_t train_n = a.train_count ? a.train_count : (a.quick ? 2000 : train_set.size());
@@ -469,7 +472,6 @@ int run(const Task& t, int argc, char** argv) {
   stu->add_option("--gupta-lr", st.gupta_lr, "learning rate of plain SGD in the Gupta table")->check(CLI::PositiveNumber)
       ->capture_default_str();
   stu->add_option("--train-count", st.train_count, "training images (default: all; --quick 2000)");
-  stu->add_flag("--per-channel", st.per_channel, "weight fractions per output channel in the methods table");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,11 +2,12 @@
 //
 //   Table "gupta": Gupta et al. 2015, "Deep Learning with Limited Numerical
 //   Precision": a fully connected IN-1000-1000-10 ReLU network and the example's
-//   CNN trained with weights, biases, activations and both gradients in <16, FL>
-//   fixed point, FL in {8, 10, 14}, weights stored in fixed point (no float
-//   master: HookPoint::StoredWeights), round-to-nearest-even against stochastic
-//   rounding; the FL = 14 rows again with a float master copy (dual copy); a float
-//   baseline. Plain SGD (no momentum, learning rate 0.01, batch 100): test accuracy
+//   CNN trained with weights, biases, activations, activation gradients and weight
+//   gradients in <16, FL> fixed point, FL in {8, 10, 14}, weights and biases
+//   stored in fixed point (no float master: HookPoint::StoredWeights and
+//   StoredBiases), round-to-nearest-even against stochastic rounding at every
+//   point; the largest FL's rows again with a float master copy of the weights
+//   (dual copy; biases float); a float baseline. Plain SGD (no momentum, learning rate 0.01, batch 100): test accuracy
 //   after every epoch.
 //
 //   Table "methods": the example's CNN with weights of 2..10 bits and 8-bit
@@ -17,10 +18,14 @@
 //                 from the tensors' ranges at every step (MaxAbs)
 //     iterative   INQ-style stages (train/iterative.hpp): 50, 75, 87.5% of each
 //                 layer frozen on its grid during the run, 100% at its end
-//   The first three and iterative's grid keep the fractions fixed: chosen at the
-//   start from the initial network (weights: MaxAbs, one bit of headroom;
-//   activations: MaxAbs over the first 256 training images, two bits of headroom,
-//   since training grows them). Result: the integer-only test accuracy of the
+//   Biases stay float in training (the integer network gives them the accumulator's
+//   grid). Randomized and dual keep the weight fractions fixed, chosen at the start
+//   from the initial network (MaxAbs, one bit of headroom); iterative's grid is
+//   chosen by MaxAbs from the weights at its first stage, a quarter into the run
+//   (INQ quantizes trained weights). All but dynamic keep the activation fractions
+//   fixed (8-bit MaxAbs over the first 256 training images through the initial
+//   network, two bits of headroom, since training grows them). Weight fractions
+//   are per tensor. Result: the integer-only test accuracy of the
 //   trained network calibrated at the trained weight width (its weights already on
 //   their grid, so calibration keeps them) and 8-bit activations, checked bit for
 //   bit against its simulation.
@@ -51,7 +56,7 @@
 namespace fixq_examples {
 
 struct StudyArgs {
-  bool quick = false, check = false, per_channel = false;
+  bool quick = false, check = false;
   std::vector<std::string> tables = {"gupta", "methods"};
   std::vector<int> bits = {2, 3, 4, 5, 6, 8, 10};
   std::vector<int> fracs = {8, 10, 14};
@@ -90,6 +95,7 @@ inline train::QuantHooks gupta_hooks(int frac, fixq::Round round, bool dual) {
     const Quantizer q{.word = 16, .frac = frac, .round = round};
     switch (p) {
       case HookPoint::StoredWeights:
+      case HookPoint::StoredBiases:
         return has_weights(l) && !dual ? std::optional<Quantizer>(q) : std::nullopt;
       case HookPoint::Weights:
         return has_weights(l) && dual ? std::optional<Quantizer>(q) : std::nullopt;
@@ -135,7 +141,7 @@ const std::vector<std::string> methods = {"randomized", "dual", "dynamic", "iter
 
 /// The hooks of a method at `bits`-bit weights and 8-bit activations (iterative:
 /// activations only; its weights are frozen by the IterativeQuantizer).
-inline train::QuantHooks method_hooks(const std::string& method, int bits, const FixedFracs& f, bool per_channel) {
+inline train::QuantHooks method_hooks(const std::string& method, int bits, const FixedFracs& f) {
   train::QuantHooks h;
   const bool dynamic = method == "dynamic";
   h.at = [=](const train::Layer* l, HookPoint p) -> std::optional<Quantizer> {
@@ -144,8 +150,8 @@ inline train::QuantHooks method_hooks(const std::string& method, int bits, const
       return Quantizer{.word = 8, .frac = dynamic ? std::nullopt : std::optional<int>(f.activations.at(l))};
     }
     if (!has_weights(l)) return std::nullopt;
-    const std::optional<int> frac = dynamic || per_channel ? std::nullopt : std::optional<int>(f.weights.at(l));
-    const Quantizer q{.word = bits, .frac = frac, .per_channel = per_channel};
+    const std::optional<int> frac = dynamic ? std::nullopt : std::optional<int>(f.weights.at(l));
+    const Quantizer q{.word = bits, .frac = frac};
     if (method == "randomized" && p == HookPoint::StoredWeights) {
       Quantizer s = q;
       s.round = fixq::Round::Stochastic;
@@ -258,9 +264,26 @@ inline std::string pct(double a) { return percent(a); }
 
 }  // namespace study
 
-/// The study on data d (train, test, calibration images); argv and data_note go to
-/// the report. Returns the exit status (1 when --check fails or int != sim).
+inline int cmd_study_sorted(const Task& t, const StudyArgs& a, const study::Data& d, const std::vector<std::string>& argv);
+
+/// The study on data d (train, test, calibration images); argv goes to the report.
+/// Returns the exit status (1 when --check fails or int != sim).
 inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, const std::vector<std::string>& argv) {
+  if (a.tables.empty() || a.bits.empty() || a.fracs.empty())
+    throw std::invalid_argument("study: --tables, --widths and --fracs need at least one value each");
+  for (const int b : a.bits)
+    if (b < 2 || b > 16) throw std::invalid_argument("study: weight width " + std::to_string(b) + " is not in [2, 16]");
+  for (const int f : a.fracs)
+    if (f < 0 || f > 15) throw std::invalid_argument("study: FL " + std::to_string(f) + " is not in [0, 15]");
+  StudyArgs sorted = a;  // widths and fractions in increasing order, once each
+  for (std::vector<int>* v : {&sorted.bits, &sorted.fracs}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  return cmd_study_sorted(t, sorted, d, argv);
+}
+
+inline int cmd_study_sorted(const Task& t, const StudyArgs& a, const study::Data& d, const std::vector<std::string>& argv) {
   namespace train = fixq::train;
   using namespace study;
   const auto start = std::chrono::steady_clock::now();
@@ -318,7 +341,7 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
       std::fflush(stdout);
     });
     std::snprintf(line, sizeof line, "Table 1 (Gupta et al. 2015): test accuracy after each epoch; <16,FL> weights, "
-                  "biases, activations and gradients; SGD lr %g, batch 100\n\n%-8s %-34s", a.gupta_lr, "network", "training");
+                  "biases, activations and both gradients; SGD lr %g, batch 100\n\n%-8s %-34s", a.gupta_lr, "network", "training");
     text += line;
     for (int e = 1; e <= gupta_epochs; ++e) {
       std::snprintf(line, sizeof line, " %8s", ("epoch " + std::to_string(e)).c_str());
@@ -386,10 +409,9 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
       std::optional<train::IterativeQuantizer> iq;
       if (r.bits) {
         const FixedFracs f = fixed_fracs(net, r.bits, first);
-        o.hooks = method_hooks(r.method, r.bits, f, a.per_channel);
+        o.hooks = method_hooks(r.method, r.bits, f);
         if (r.method == "iterative") {
-          iq.emplace(train::Quantizer{.word = r.bits, .per_channel = a.per_channel}, std::vector<double>{0.5, 0.75, 0.875, 1.0},
-                     a.seed);
+          iq.emplace(train::Quantizer{.word = r.bits}, std::vector<double>{0.5, 0.75, 0.875, 1.0}, a.seed);
           o.before_step = iq->schedule(net);
         }
       }
@@ -398,7 +420,7 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
       net.commit_quantized();
       const Model m = net.to_model();
       if (r.bits) {
-        const Eval e = evaluate(fixq::calibrate(m, d.calib, spec_for(8, r.bits, fixq::Round::NearestEven, a.seed, a.per_channel)),
+        const Eval e = evaluate(fixq::calibrate(m, d.calib, spec_for(8, r.bits, fixq::Round::NearestEven, a.seed, false)),
                                 d.test, false);
         r.accuracy = e.integer;
         r.mismatches = e.mismatches;
@@ -461,7 +483,7 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
                                  {"training_images", d.train.size()}, {"training_data", d.train_from},
                                  {"test_images", d.test.size()}, {"gupta_epochs", gupta_epochs},
                                  {"gupta_lr", a.gupta_lr}, {"methods_epochs", methods_epochs},
-                                 {"per_channel", a.per_channel}, {"threads", fixq::threads()},
+                                 {"threads", fixq::threads()},
                                  {"seconds", seconds}, {"rows", report_rows}};
   const std::string json = report.dump(2) + "\n";
   write_text(fs::path(a.out) / "study.txt", text);
@@ -489,6 +511,7 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
     const GuptaRow* fp = find("float", 0, fixq::Round::NearestEven);
     const int coarse = a.fracs.front();
     const GuptaRow *ne = find("stored", coarse, fixq::Round::NearestEven), *st = find("stored", coarse, fixq::Round::Stochastic);
+    if (do_gupta && (!ne || !st || !fp)) check(false, "the Gupta table's float and stored <16," + std::to_string(coarse) + "> rows ran");
     if (ne && st)
       check(st->epochs.back() >= ne->epochs.back() + 0.2,
             "stored <16," + std::to_string(coarse) + ">: stochastic " + pct(st->epochs.back()) + " beats nearest " +
@@ -498,6 +521,8 @@ inline int cmd_study(const Task& t, const StudyArgs& a, const study::Data& d, co
         check(g->epochs.back() >= fp->epochs.back() - 0.05,
               "stored <16," + std::to_string(f) + "> stochastic " + pct(g->epochs.back()) + " within 5 points of float " +
                   pct(fp->epochs.back()));
+    if (do_methods && std::find(a.bits.begin(), a.bits.end(), 8) == a.bits.end())
+      check(false, "the methods table has 8-bit rows to check (--widths includes 8)");
     for (const MethodRow& r : mrows)
       if (r.bits == 8)
         check(r.accuracy >= mrows[0].accuracy - 0.08,

@@ -55,7 +55,7 @@ std::vector<float> all_values(train::Network& net) {
 train::QuantHooks stored(int word, int frac, fixq::Round round) {
   train::QuantHooks h;
   h.at = [=](const train::Layer* l, train::HookPoint p) -> std::optional<train::Quantizer> {
-    if (p == train::HookPoint::StoredWeights && l && l->type() == "Dense")
+    if ((p == train::HookPoint::StoredWeights || p == train::HookPoint::StoredBiases) && l && l->type() == "Dense")
       return train::Quantizer{.word = word, .frac = frac, .round = round};
     return std::nullopt;
   };
@@ -286,6 +286,46 @@ TEST_CASE("iterative quantization freezes exactly the largest weights on their g
   CHECK_THROWS_AS(train::IterativeQuantizer({}, {0.5}), std::invalid_argument);
 }
 
+TEST_CASE("frozen weights stay as they are under stored rounding and commit_quantized", "[train][low-precision]") {
+  NDArray<float> x;
+  std::vector<std::uint8_t> y;
+  task(64, 7, x, y);
+  train::Network net = mlp();
+  net.build(9);
+  train::IterativeQuantizer iq({.word = 6});
+  iq.next(net);  // half of each layer frozen on a 6-bit grid
+  std::vector<float> frozen_before;
+  for (train::Param* p : net.params())
+    for (std::size_t k = 0; k < p->frozen.size(); ++k)
+      if (p->frozen[k]) frozen_before.push_back(p->value.data[k]);
+  REQUIRE(frozen_before.size() > 50);
+  // A coarser stored grid and a forward copy on yet another one.
+  train::TrainOptions o;
+  o.epochs = 2;
+  o.batch = 16;
+  o.chunk = 8;
+  o.optimizer = {.kind = train::OptimizerKind::SGD, .lr = 0.1};
+  o.hooks.at = [](const train::Layer* l, train::HookPoint p) -> std::optional<train::Quantizer> {
+    if (p == train::HookPoint::StoredWeights && l && l->type() == "Dense")
+      return train::Quantizer{.word = 8, .frac = 3, .round = fixq::Round::Stochastic};
+    if (p == train::HookPoint::Weights && l && l->type() == "Dense") return train::Quantizer{.word = 3};
+    return std::nullopt;
+  };
+  train::fit(net, x, y, o);
+  net.commit_quantized();
+  std::vector<float> frozen_after;
+  std::size_t open = 0;
+  for (train::Param* p : net.params())
+    for (std::size_t k = 0; k < p->frozen.size(); ++k) {
+      if (p->frozen[k])
+        frozen_after.push_back(p->value.data[k]);
+      else
+        ++open;
+    }
+  CHECK(frozen_after == frozen_before);
+  CHECK(open > 50);
+}
+
 TEST_CASE("the optimizer leaves frozen elements exactly as they are", "[train][low-precision]") {
   train::Param p{"weights", NDArray<float>({4}, {1, 2, 3, 4}), {}, true};
   p.frozen = {0, 1, 0, 1};
@@ -354,9 +394,15 @@ TEST_CASE("evaluation applies the activation quantizers, rounding to nearest", "
     if (p == train::HookPoint::Activations && l) return train::Quantizer{.word = 3, .round = fixq::Round::Stochastic};
     return std::nullopt;
   };
+  train::QuantHooks nearest;
+  nearest.at = [](const train::Layer* l, train::HookPoint p) -> std::optional<train::Quantizer> {
+    if (p == train::HookPoint::Activations && l) return train::Quantizer{.word = 3};
+    return std::nullopt;
+  };
   const NDArray<float> plain = net.predict(x, 16, 1);
   const NDArray<float> a = net.predict(x, 16, 1, h), b = net.predict(x, 16, 2, h);
   CHECK(a.data == b.data);
+  CHECK(a.data == net.predict(x, 16, 1, nearest).data);
   CHECK(a.data != plain.data);
   // The last layer's outputs are on a 3-bit grid: at most 8 distinct values per chunk.
   std::vector<float> first(a.data.begin(), a.data.begin() + 16 * 4);

@@ -71,7 +71,8 @@ class IterativeQuantizer {
     while (done_ < stages_.size()) next(net);
   }
   /// A TrainOptions::before_step that runs the stages but the last at even
-  /// intervals of the run: stage k (from 0) before step (k + 1) * S / m.
+  /// intervals of the run: stage k (from 0) before step (k + 1) * S / m. It refers
+  /// to this object and to net: both must outlive the run (and stay in place).
   std::function<void(std::uint64_t, std::uint64_t)> schedule(Network& net) {
     return [this, &net](std::uint64_t step, std::uint64_t steps) {
       const std::uint64_t m = stages_.size();
@@ -81,11 +82,10 @@ class IterativeQuantizer {
 
   /// The grid chosen for layer i's weights (one format, or one per channel);
   /// empty before the first stage.
-  const std::vector<Format>& grid(std::size_t layer) const {
-    static const std::vector<Format> none;
+  std::vector<Format> grid(std::size_t layer) const {
     for (const auto& g : grids_)
       if (g.layer == layer) return g.formats;
-    return none;
+    return {};
   }
 
  private:
@@ -119,7 +119,7 @@ class IterativeQuantizer {
       return x > y || (x == y && a < b);
     };
     std::nth_element(open.begin(), open.begin() + static_cast<std::ptrdiff_t>(count - 1), open.end(), larger);
-    const std::uint64_t seed = derive_seed(seed_, layer, done_);
+    const std::uint64_t seed = derive_seed(seed_, stream_tag, layer, done_);
     for (std::size_t j = 0; j < count; ++j) {
       const std::size_t k = open[j];
       const Format& f = g->formats[channels == 1 ? 0 : k % channels];
@@ -129,6 +129,7 @@ class IterativeQuantizer {
     }
   }
 
+  static constexpr std::uint64_t stream_tag = 0x494E51;  // "INQ": its own streams of the seed
   Quantizer q_;
   std::vector<double> stages_;
   std::uint64_t seed_;

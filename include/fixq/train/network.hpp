@@ -214,16 +214,23 @@ class Network {
     const auto key = [&](std::size_t layer, HookPoint point) {
       return derive_seed(seed, step, layer, static_cast<std::uint64_t>(point));
     };
-    // StoredWeights: the weights themselves on their grid (a no-op for weights
-    // the previous step left there; the first step rounds the initial ones).
+    // StoredWeights, StoredBiases: the parameters themselves on their grid (a
+    // no-op for values the previous step left there; the first step rounds the
+    // initial ones). Frozen elements keep their values.
     const auto store = [&](std::uint64_t phase) {
-      for (std::size_t i = 0; i < L; ++i) {
-        const auto q = hooks(layers_[i].get(), HookPoint::StoredWeights);
-        if (!q) continue;
-        for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
-          if (ps[k]->name == "weights" || ps[k]->name == "bias")
-            q->apply(ps[k]->value, derive_seed(key(i, HookPoint::StoredWeights), k - first_param[i], phase));
-      }
+      for (std::size_t i = 0; i < L; ++i)
+        for (const HookPoint point : {HookPoint::StoredWeights, HookPoint::StoredBiases}) {
+          const auto q = hooks(layers_[i].get(), point);
+          if (!q) continue;
+          for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k) {
+            Param& p = *ps[k];
+            if (p.name != (point == HookPoint::StoredWeights ? "weights" : "bias")) continue;
+            const NDArray<float> before = p.frozen.empty() ? NDArray<float>{} : p.value;
+            q->apply(p.value, derive_seed(key(i, point), k - first_param[i], phase));
+            for (std::size_t e = 0; e < p.frozen.size(); ++e)
+              if (p.frozen[e]) p.value.data[e] = before.data[e];
+          }
+        }
     };
     store(0);
     // Weights: the quantized copy the forward pass uses.
@@ -317,10 +324,13 @@ class Network {
       layers_[i]->after_step(cs);
     }
     // The forward pass's copies follow the update at the next step; keep them for
-    // predict() meanwhile (re-quantized from the new masters, deterministically).
+    // predict() and commit_quantized() meanwhile: re-quantized from the new
+    // masters, deterministically (a stochastic quantizer rounds to nearest here,
+    // as evaluation does).
     for (std::size_t i = 0; i < L; ++i) {
-      const auto q = hooks(layers_[i].get(), HookPoint::Weights);
-      if (!q || q->round == Round::Stochastic) continue;
+      auto q = hooks(layers_[i].get(), HookPoint::Weights);
+      if (!q) continue;
+      if (q->round == Round::Stochastic) q->round = Round::NearestEven;
       for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
         if (ps[k]->name == "weights") {
           ps[k]->quantized = ps[k]->value;
@@ -339,10 +349,17 @@ class Network {
     for (Param* p : params()) p->quantized = {};
   }
   /// Makes the quantized copies the masters (and drops the copies): to_model()
-  /// then has the weights the forward pass used, on their training grid.
+  /// then has the weights on their training grid (after a step, the copies are the
+  /// updated masters quantized, stochastic quantizers rounding to nearest). Frozen
+  /// elements keep their values.
   void commit_quantized() {
-    for (Param* p : params())
-      if (p->quantized.size()) p->value = std::move(p->quantized), p->quantized = {};
+    for (Param* p : params()) {
+      if (!p->quantized.size()) continue;
+      for (std::size_t e = 0; e < p->frozen.size(); ++e)
+        if (p->frozen[e]) p->quantized.data[e] = p->value.data[e];
+      p->value = std::move(p->quantized);
+      p->quantized = {};
+    }
   }
 
   /// The float fixq::Model of these layers (master weights; every format slot the

@@ -6,7 +6,7 @@
 //         (weight decay decoupled from the gradient: AdamW, Loshchilov and Hutter)
 // Weight decay applies only to Params with decay set (weights, not biases or
 // batch-norm parameters). Updates are on the float master copies; a frozen
-// element (Param::frozen) is not updated and its moments stay zero.
+// element (Param::frozen) is not updated, nor are its moments.
 #ifndef FIXQ_TRAIN_OPTIMIZER_HPP
 #define FIXQ_TRAIN_OPTIMIZER_HPP
 

@@ -7,11 +7,13 @@
 //
 //   Weights          the copy of a Dense/Conv2D layer's weights the forward pass
 //                    uses; the float master copy gets the update (dual copy)
-//   StoredWeights    the weights and bias of a Dense/Conv2D layer themselves,
-//                    rounded after every update: weights stored in fixed point,
-//                    no float master (Gupta et al. 2015). With Round::Stochastic an
-//                    update below one LSB moves a weight with the right expectation;
-//                    with round-to-nearest one below half an LSB is lost
+//   StoredWeights    the weights of a Dense/Conv2D layer themselves, rounded
+//                    after every update: weights stored in fixed point, no float
+//                    master (Gupta et al. 2015). With Round::Stochastic an update
+//                    below one LSB moves a weight with the right expectation; with
+//                    round-to-nearest one below half an LSB is lost. Frozen
+//                    elements (train/iterative.hpp) are left as they are
+//   StoredBiases     the same for the layer's bias
 //   WeightGrads      the gradient of those weights (the whole mini-batch's)
 //   Activations      a layer's output in the forward pass (a layer that makes a
 //                    new grid: Dense, Conv2D, BatchNorm, AvgPool; and the input)
@@ -21,7 +23,9 @@
 // activation's gradient is zero where the quantizer saturated it. Stochastic
 // rounding draws its noise from a seed derived from the run's seed, the step,
 // the layer and the point, and element k of the mini-batch tensor uses word k, so
-// noise is reproducible and independent of how the batch is cut into chunks.
+// noise is reproducible and independent of how the batch is cut into chunks. A
+// dynamic fraction of an activation or its gradient is chosen from each chunk's
+// values (the chunk is the unit of independence: train/network.hpp).
 //
 // Per channel (Quantizer::per_channel, for the Weights and StoredWeights points):
 // the channel is the last axis (a conv's output filter in HWIO, a dense layer's
@@ -92,7 +96,7 @@ struct Quantizer {
   }
 };
 
-enum class HookPoint { Weights = 0, WeightGrads = 1, Activations = 2, ActivationGrads = 3, StoredWeights = 4 };
+enum class HookPoint { Weights = 0, WeightGrads = 1, Activations = 2, ActivationGrads = 3, StoredWeights = 4, StoredBiases = 5 };
 
 /// Which quantizer applies where: at(layer, point), or nullopt for none. A null
 /// layer stands for the network's input (point Activations only).

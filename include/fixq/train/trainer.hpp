@@ -48,8 +48,9 @@ struct Progress {
 /// What one epoch measured.
 struct EpochRecord {
   int epoch = 0;
-  double loss = 0, accuracy = 0, lr = 0;
+  double loss = 0, accuracy = 0;
   double seconds = 0;  ///< training alone (the validation is not counted)
+  double lr = 0;
   double val_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -167,12 +168,12 @@ inline std::vector<EpochRecord> fit(Network& net, const NDArray<float>& x, std::
           if (o.val_x) p.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads, o.hooks);
         }
         o.on_progress(p);
-        if (last) history.push_back({e, p.loss, p.accuracy, lr, epoch_seconds, p.val_accuracy});
+        if (last) history.push_back({e, p.loss, p.accuracy, epoch_seconds, lr, p.val_accuracy});
         continue;
       }
       if (last) {
-        EpochRecord rec{e, loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), lr,
-                        epoch_seconds};
+        EpochRecord rec{e, loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen),
+                        epoch_seconds, lr};
         if (o.val_x) rec.val_accuracy = accuracy(net, *o.val_x, o.val_y, o.threads, o.hooks);
         history.push_back(rec);
       }
