@@ -16,13 +16,13 @@ memory bandwidth reaches all of them alike. The results are checked equal first.
 """
 
 import argparse
-import os
 import statistics
 import time
 
 import numpy as np
 
 import fixq
+from host import cpu_name  # bench/host.py, beside this script
 
 
 def timed(f, repeat):
@@ -110,17 +110,6 @@ def main():
     print("\nper call, 16 elements (mean of", calls, "calls, best of 5 rounds)")
     for k, f_ in over.items():
         print(f"{k:40s} {min(loop(f_) for _ in range(5)) * 1e6:7.2f} us")
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return os.uname().machine
 
 
 if __name__ == "__main__":

@@ -68,6 +68,8 @@ import time
 
 import numpy as np
 
+from host import cpu_name  # bench/host.py, beside this script
+
 BATCH = 64
 LR = 1e-3
 WEIGHT_DECAY = 1e-4
@@ -252,17 +254,6 @@ def run_pytorch(torch, x, y, threads, seed):
 
 
 # ---- the host ----
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return os.uname().machine
 
 
 def blas_library():
