@@ -4,10 +4,10 @@
 FIXQ_PACKAGES=(g++ cmake make libeigen3-dev catch2 libbenchmark-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 # What some parts need besides the compiler: Icarus Verilog (the HDL tests), Python's
 # headers, pybind11, numpy and pytest (the Python package and its tests), PyTorch (the
-# importer and fixq.torch). Without them those parts are skipped, unless
+# importer and fixq.torch), ONNX (the ONNX importer). Without them those parts are skipped, unless
 # FIXQ_REQUIRE_TOOLS=1 (CI), which makes their absence an error.
-FIXQ_TOOL_PACKAGES=(iverilog python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-venv python3-pip
-                    python3-setuptools python3-wheel)
+FIXQ_TOOL_PACKAGES=(iverilog python3-dev pybind11-dev python3-numpy python3-pytest python3-torch python3-onnx python3-venv
+                    python3-pip python3-setuptools python3-wheel)
 
 # cd to the repository root, wherever the script was started from.
 fixq_cd_root() {

@@ -3,8 +3,8 @@
     from fixq.torch import export_model
     export_model(net, (1, 28, 28), "lenet_fixq", preprocess={"scale": 1 / 255})
 
-    python3 -m fixq.torch lenet.pt lenet_fixq --input-shape 1,28,28   (installed package)
-    python3 python/fixq_torch.py lenet.pt lenet_fixq --input-shape 1,28,28
+    python3 -m fixq.torch lenet.pt lenet_fixq --input-shape 1,28,28 [--force]   (installed package)
+    python3 python/fixq_torch.py lenet.pt lenet_fixq --input-shape 1,28,28 [--force]
 
 The module must be an nn.Sequential (nested Sequentials are flattened) of Conv2d,
 Linear, BatchNorm2d / BatchNorm1d, ReLU, ReLU6, Hardtanh(0, cap), LeakyReLU, MaxPool2d,
@@ -27,12 +27,17 @@ What the export does about the two frameworks' differences:
     does, only under count_include_pad=False; count_include_pad=True with padding
     is rejected.
 
+Nothing is written unless the whole module converts: the files are written into a new
+temporary folder beside out_dir, which is renamed to out_dir at the end. An out_dir that
+exists and is not an empty folder is refused unless force=True (--force), which replaces
+it. (The model folder itself is written by fixq/_model_writer.py, shared with fixq.onnx.)
+
 TorchScript modules are not supported: save the nn.Module with torch.save(net, path).
-Only torch, numpy and the standard library are used.
+Only torch, numpy, the standard library and fixq/_model_writer.py are used (not the
+compiled fixq._core: python/fixq_torch.py runs from the source tree).
 """
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -41,23 +46,22 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["export_model"]
+from ._model_writer import (_Exporter, bn_scale_shift, check_out_dir, check_preprocess, chw_to_hwc, flatten_perm,
+                            model_json, padding_value, same_pads, spatial_out, write_model_folder)
 
-FORMAT_VERSION = 1
+__all__ = ["export_model"]
 
 
 def _pair(v):
     return (int(v[0]), int(v[1])) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
-class _Exporter:
-    """The layer entries of model.json and the parameters they will name."""
+class _ModuleExporter(_Exporter):
+    """_Exporter with layer names from the modules' qualified names (or `names`)."""
 
     def __init__(self, names):
+        super().__init__()
         self.names = dict(names or {})
-        self.layers = []   # model.json layer entries
-        self.arrays = {}   # file name -> float32 array, filled by finish()
-        self.pending = {}  # id(entry) -> [[key, file suffix, float64 array], ...]; folding edits them
 
     def layer_name(self, qualified):
         name = self.names.get(qualified, qualified.replace(".", "_"))
@@ -67,22 +71,6 @@ class _Exporter:
         if any(layer["name"] == name for layer in self.layers):
             raise ValueError(f"module '{qualified}': layer name '{name}' is used twice")
         return name
-
-    def add(self, entry, params=None):
-        self.layers.append(entry)
-        if params is not None:
-            self.pending[id(entry)] = params
-
-    def finish(self):
-        """Names each layer's parameter files (<layer>_<suffix>.npy) and makes the float32 arrays."""
-        for entry in self.layers:
-            params = self.pending.get(id(entry))
-            if params is None:
-                continue
-            for key, suffix, value in params:
-                file = f"{entry['name']}_{suffix}.npy"
-                entry[key] = file
-                self.arrays[file] = np.ascontiguousarray(value, dtype=np.float32)
 
 
 def _numpy64(t):
@@ -107,59 +95,51 @@ def _check_plain_sequential(module, qualified):
                          "forward() cannot be flattened into a chain of layers")
 
 
-def _padding(module, qualified, kernel, dilation):
+def _padding(module, qualified, kernel, dilation, in_hw):
     """fixq padding ("valid" or [top, bottom, left, right]) of PyTorch's padding."""
     p = module.padding
     if isinstance(p, str):
         if p == "valid":
             return "valid"
         if p == "same":  # PyTorch (stride 1 only): total d*(k-1), the odd one after
-            pads = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
-            return pads if any(pads) else "valid"
+            return padding_value(same_pads(in_hw, kernel, (1, 1), dilation))
         raise ValueError(f"module '{qualified}' ({type(module).__name__}): unknown padding {p!r}")
     ph, pw = _pair(p)
-    return [ph, ph, pw, pw] if (ph or pw) else "valid"
+    return padding_value([ph, ph, pw, pw])
 
 
-def _window_out(size, kernel, stride, dilation, before, after):
-    e = (kernel - 1) * dilation + 1
-    return (size + before + after - e) // stride + 1
-
-
-def _spatial_out(shape_hwc, kernel, strides, dilation, padding):
-    h, w, _ = shape_hwc
-    pads = [0, 0, 0, 0] if padding == "valid" else padding
-    return (_window_out(h, kernel[0], strides[0], dilation[0], pads[0], pads[1]),
-            _window_out(w, kernel[1], strides[1], dilation[1], pads[2], pads[3]))
-
-
-def _bn_affine(bn, qualified):
-    """s, t (float64) of y = x * s + t for a BatchNorm's running statistics."""
+def _bn_statistics(bn, qualified):
+    """gamma, beta, mean, var (float64) of a BatchNorm's running statistics."""
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError(f"module '{qualified}' ({type(bn).__name__}): no running statistics "
                          "(track_running_stats=False); fixq needs eval-mode statistics")
     mean, var = _numpy64(bn.running_mean), _numpy64(bn.running_var)
     gamma = _numpy64(bn.weight) if bn.weight is not None else np.ones_like(mean)
     beta = _numpy64(bn.bias) if bn.bias is not None else np.zeros_like(mean)
-    s = gamma / np.sqrt(var + float(bn.eps))
-    return s, beta - mean * s, (gamma, beta, mean, var)
+    return gamma, beta, mean, var
 
 
-def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, preprocess=None, names=None):
+def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, preprocess=None, names=None,
+                 force=False):
     """Writes `module` as a fixq float model in `out_dir` (model.json and .npy files).
 
     module           an nn.Sequential (see the module's docstring for the layers)
     input_shape_chw  the per-sample input shape, (C, H, W) or (features,)
+    out_dir          the model folder: absent or an empty folder, unless force
     fold_batch_norm  fold a BatchNorm directly after a Conv2d / Linear into it
     preprocess       {"scale": S, "offset": O}: tools feed the model x * S + O
     names            {qualified module name: fixq layer name}; by default the
                      qualified name with dots replaced by underscores
+    force            replace an out_dir that exists and is not empty
     Returns the model.json content (a dict). Raises ValueError for a module or a
-    setting that fixq cannot express.
+    setting that fixq cannot express, and for an out_dir that exists and is not an
+    empty folder (without force); nothing is written then. The folder is written
+    atomically (a temporary folder beside it, renamed): on any failure no partial
+    folder is left.
     """
+    out_dir = os.fspath(out_dir)
+    preprocess = check_preprocess(preprocess)
+    check_out_dir(out_dir, force)
     if not isinstance(module, nn.Module):
         raise ValueError(f"expected a torch.nn.Module, got {type(module).__name__}")
     if isinstance(module, torch.jit.ScriptModule):
@@ -175,11 +155,11 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
     unknown = sorted(set(names or {}) - {qualified for qualified, _ in leaves})
     if unknown:
         raise ValueError(f"names: no module named {', '.join(map(repr, unknown))} in the model")
-    ex = _Exporter(names)
+    ex = _ModuleExporter(names)
 
     # The activation as fixq holds it: ("hwc", (H, W, C)) or ("flat", (N,)), plus
     # perm: fixq's flat element j is PyTorch's element perm[j] (None: the same order).
-    kind, cur = ("hwc", (shape[1], shape[2], shape[0])) if len(shape) == 3 else ("flat", shape)
+    kind, cur = ("hwc" if len(shape) == 3 else "flat"), chw_to_hwc(shape)
     perm = None
 
     # A dummy forward, module by module, gives PyTorch's shape after each one to
@@ -236,12 +216,12 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
                 raise AssertionError("a permutation pending on a spatial activation")
             kernel, strides, dilation = _pair(leaf.kernel_size), _pair(leaf.stride), _pair(leaf.dilation)
             groups = int(leaf.groups)
-            padding = _padding(leaf, qualified, kernel, dilation)
+            padding = _padding(leaf, qualified, kernel, dilation, cur[:2])
             w = _numpy64(leaf.weight).transpose(2, 3, 1, 0)  # OIHW -> HWIO
             b = _numpy64(leaf.bias) if leaf.bias is not None else None
             entry = {"name": ex.layer_name(qualified), "type": "Conv2D", "strides": list(strides),
                      "padding": padding, "dilation": list(dilation), "groups": groups}
-            oh, ow = _spatial_out(cur, kernel, strides, dilation, padding)
+            oh, ow = spatial_out(cur[:2], kernel, strides, dilation, padding)
             kind, cur = "hwc", (oh, ow, int(leaf.out_channels))
             ex.add(entry, [["weights", "w", w]] + ([["bias", "b", b]] if b is not None else []))
             previous = entry
@@ -265,17 +245,9 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
             # holds as (C,): over the last axis, the same normalization.
             if isinstance(leaf, nn.BatchNorm1d) and (kind != "flat" or len(tshape) != 1):
                 fail(qualified, leaf, "BatchNorm1d is supported on flat (N, features) activations only")
-            s, t, (gamma, beta, mean, var) = _bn_affine(leaf, qualified)
+            gamma, beta, mean, var = _bn_statistics(leaf, qualified)
             if fold_batch_norm and previous is not None:
-                params = ex.pending[id(previous)]
-                for item in params:
-                    if item[0] == "weights":
-                        item[2] = item[2] * s  # scales the last axis: the output channels
-                bias = next((item for item in params if item[0] == "bias"), None)
-                if bias is None:
-                    params.append(["bias", "b", t])
-                else:
-                    bias[2] = bias[2] * s + t
+                ex.fold_affine(previous, *bn_scale_shift(gamma, beta, mean, var, leaf.eps))
                 continue  # the layer stays foldable: a second BatchNorm folds too
             if perm is not None:  # per-feature parameters, in fixq's feature order
                 gamma, beta, mean, var = gamma[perm], beta[perm], mean[perm], var[perm]
@@ -323,10 +295,10 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
                     fail(qualified, leaf, "padding with count_include_pad=True is not supported: fixq divides by "
                                           "the window's cells inside the input (count_include_pad=False)")
                 ltype = "AvgPool2D"
-            padding = _padding(leaf, qualified, kernel, (1, 1))
+            padding = _padding(leaf, qualified, kernel, (1, 1), cur[:2])
             entry = {"name": ex.layer_name(qualified), "type": ltype, "pool": list(kernel),
                      "strides": list(strides), "padding": padding}
-            oh, ow = _spatial_out(cur, kernel, strides, (1, 1), padding)
+            oh, ow = spatial_out(cur[:2], kernel, strides, (1, 1), padding)
             kind, cur = "hwc", (oh, ow, cur[2])
             ex.add(entry)
             previous = None
@@ -356,9 +328,7 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
                 fail(qualified, leaf, f"end_dim={leaf.end_dim} is not supported (only -1)")
             if kind == "hwc":
                 h, w, c = cur
-                # fixq's element (h, w, c) is PyTorch's c*H*W + h*W + w.
-                order = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).reshape(-1)
-                perm = None if (h == 1 and w == 1) or c == 1 else order
+                perm = flatten_perm(h, w, c)  # fixq's element (h, w, c) is PyTorch's c*H*W + h*W + w
                 ex.add({"name": ex.layer_name(qualified), "type": "Flatten"})
                 kind, cur = "flat", (h * w * c,)
             # A Flatten of a flat activation (after GlobalAvgPool2D) moves nothing: skipped.
@@ -379,23 +349,8 @@ def export_model(module, input_shape_chw, out_dir, *, fold_batch_norm=True, prep
                          "fixq's (H, W, C) order; end the model with a Linear layer")
 
     ex.finish()
-    model = {"fixq_model": FORMAT_VERSION,
-             "input": {"shape": [shape[1], shape[2], shape[0]] if len(shape) == 3 else list(shape)}}
-    if preprocess is not None:
-        scale = float(preprocess.get("scale", 1.0))
-        offset = float(preprocess.get("offset", 0.0))
-        if not (math.isfinite(scale) and math.isfinite(offset)):
-            raise ValueError(f"preprocess scale and offset must be finite, got {preprocess}")
-        model["input"]["preprocess"] = {"scale": scale, "offset": offset}
-    model["layers"] = ex.layers
-    model["outputs"] = [ex.layers[-1]["name"]]
-
-    os.makedirs(out_dir, exist_ok=True)
-    for file, array in ex.arrays.items():
-        np.save(os.path.join(out_dir, file), array)
-    with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:
-        json.dump(model, f, indent=2)
-        f.write("\n")
+    model = model_json(chw_to_hwc(shape), ex.layers, [ex.layers[-1]["name"]], preprocess)
+    write_model_folder(out_dir, model, ex.arrays, force)
     return model
 
 
@@ -420,6 +375,7 @@ def main(argv=None):
     parser.add_argument("--no-fold", action="store_true", help="keep BatchNorm layers instead of folding them")
     parser.add_argument("--scale", type=float, help="preprocess: the model's input is x * SCALE + OFFSET")
     parser.add_argument("--offset", type=float, help="preprocess offset (default 0)")
+    parser.add_argument("--force", action="store_true", help="replace OUT_DIR if it exists and is not empty")
     args = parser.parse_args(argv)
 
     try:
@@ -437,8 +393,8 @@ def main(argv=None):
                       "offset": 0.0 if args.offset is None else args.offset}
     try:
         model = export_model(module, args.input_shape, args.out_dir, fold_batch_norm=not args.no_fold,
-                             preprocess=preprocess)
-    except ValueError as e:
+                             preprocess=preprocess, force=args.force)
+    except (ValueError, OSError) as e:
         print(f"fixq_torch: {args.module_file}: {e}", file=sys.stderr)
         return 1
     print(f"wrote {os.path.join(args.out_dir, 'model.json')}: {len(model['layers'])} layers")

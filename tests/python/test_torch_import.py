@@ -8,12 +8,15 @@ Random networks (fixed seeds) are exported with and without BatchNorm folding, t
   - calibrated to 8 bits and verified (`fixq calibrate`, `fixq verify`: the sim and
     int paths bit-exact), and the 8-bit int path run (within 15 % of PyTorch).
 The outputs must match PyTorch's forward to 1e-4 of the output's scale. The
-importer's errors (unsupported modules and settings) are checked too.
+importer's errors (unsupported modules and settings) are checked too, and that the
+model folder is written atomically (a non-empty folder refused unless force=True, nothing
+left behind by a failing export).
 
 The fixq binary comes from the environment variable FIXQ or --fixq PATH; without it
 the tests that need it FAIL. Run: FIXQ=build/release/tools/fixq/fixq python3 tests/python/test_torch_import.py
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -22,14 +25,18 @@ import tempfile
 import unittest
 import warnings
 from collections import OrderedDict
+from unittest import mock
 
 import numpy as np
 import torch
 from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "python"))
-import fixq_torch  # noqa: E402
+# python/fixq_torch.py, by path: putting python/ first on sys.path would make a later
+# `import fixq` in the same process (pytest) find the source package, without fixq._core.
+_spec = importlib.util.spec_from_file_location("fixq_torch", os.path.join(ROOT, "python", "fixq_torch.py"))
+fixq_torch = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixq_torch)
 
 FIXQ = os.environ.get("FIXQ", "")
 TOLERANCE = 1e-4  # max |fixq - torch| / max |torch|: float32 sums in another order
@@ -223,7 +230,8 @@ class TorchImport(unittest.TestCase):
     def export(self, name, fold):
         net, shape, preprocess, raw = self.cases[name]
         out_dir = os.path.join(self.tmp.name, f"{name}_{'fold' if fold else 'nofold'}")
-        model = fixq_torch.export_model(net, shape, out_dir, fold_batch_norm=fold, preprocess=preprocess)
+        # force: the tests export the same network to the same folder again.
+        model = fixq_torch.export_model(net, shape, out_dir, fold_batch_norm=fold, preprocess=preprocess, force=True)
         input_file = os.path.join(out_dir + ".input.npy")
         np.save(input_file, to_fixq_input(raw))
         return model, out_dir, input_file, torch_forward(net, raw, preprocess)
@@ -316,6 +324,17 @@ class TorchImport(unittest.TestCase):
                 if key in layer:
                     np.testing.assert_array_equal(np.load(os.path.join(out_dir, layer[key])),
                                                   np.load(os.path.join(ref_dir, layer[key])))
+        # The folder exists now: refused (exit 1, the folder named), unless --force.
+        for extra, code in (([], 1), (["--force"], 0)):
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "python", "fixq_torch.py"), module_file, out_dir,
+                                "--input-shape", ",".join(map(str, shape)), *extra],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, code, r.stderr)
+            if code:
+                self.assertIn(out_dir, r.stderr)
+                self.assertIn("not empty", r.stderr)
+        with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
+            self.assertNotIn("preprocess", json.load(f)["input"])  # replaced by the run without --scale
         # A state_dict is not a module: a clear error, exit 1.
         torch.save(net.state_dict(), module_file)
         r = subprocess.run([sys.executable, os.path.join(ROOT, "python", "fixq_torch.py"), module_file, out_dir,
@@ -370,6 +389,62 @@ class TorchImport(unittest.TestCase):
             fixq_torch.export_model(nn.Sequential(nn.ReLU(), nn.ReLU()), (4,), out_dir, names={"0": "r", "1": "r"})
         with self.assertRaisesRegex(ValueError, "no module named '7'"):
             fixq_torch.export_model(nn.Sequential(nn.ReLU()), (4,), out_dir, names={"7": "r"})
+
+    def test_out_dir_refused_unless_force(self):
+        """A folder that exists and is not empty: ValueError naming it, unless force=True,
+        which replaces it (stale files gone, nothing left beside it)."""
+        parent = tempfile.mkdtemp(dir=self.tmp.name)
+        out_dir = os.path.join(parent, "m")
+        net = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+        fixq_torch.export_model(net, (4,), out_dir)
+        with open(os.path.join(out_dir, "stale.npy"), "wb"):
+            pass
+        with self.assertRaises(ValueError) as caught:
+            fixq_torch.export_model(net, (4,), out_dir)
+        self.assertIn(out_dir, str(caught.exception))
+        self.assertIn("not empty", str(caught.exception))
+        self.assertIn("stale.npy", os.listdir(out_dir))  # untouched
+        model = fixq_torch.export_model(net, (4,), out_dir, force=True)
+        self.assertEqual(sorted(os.listdir(out_dir)), ["0_b.npy", "0_w.npy", "model.json"])
+        self.assertEqual(os.listdir(parent), ["m"])  # no temporary or old folder left
+        with open(os.path.join(out_dir, "model.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f), model)
+        empty = os.path.join(parent, "empty")
+        os.mkdir(empty)
+        fixq_torch.export_model(net, (4,), empty)  # an empty folder is fine
+        self.assertIn("model.json", os.listdir(empty))
+        with self.assertRaisesRegex(ValueError, "not a folder"):
+            fixq_torch.export_model(net, (4,), os.path.join(out_dir, "model.json"), force=True)
+
+    def test_failed_write_leaves_nothing(self):
+        """A write that fails part-way (here the second .npy file) leaves no folder and no
+        temporary behind; under force the old folder stays as it was."""
+        parent = tempfile.mkdtemp(dir=self.tmp.name)
+        out_dir = os.path.join(parent, "sub", "m")  # the missing parent "sub" is removed again too
+        net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+        real_save = np.save
+        calls = []
+
+        def failing_save(*args, **kwargs):
+            calls.append(args[0])
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device (simulated)")
+            return real_save(*args, **kwargs)
+
+        with mock.patch("numpy.save", failing_save):
+            with self.assertRaisesRegex(OSError, "simulated"):
+                fixq_torch.export_model(net, (4,), out_dir)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(os.listdir(parent), [])
+        os.makedirs(out_dir)
+        with open(os.path.join(out_dir, "keep.txt"), "w", encoding="utf-8") as f:
+            f.write("old")
+        calls.clear()
+        with mock.patch("numpy.save", failing_save):
+            with self.assertRaisesRegex(OSError, "simulated"):
+                fixq_torch.export_model(net, (4,), out_dir, force=True)
+        self.assertEqual(os.listdir(out_dir), ["keep.txt"])
+        self.assertEqual(os.listdir(os.path.dirname(out_dir)), ["m"])
 
 
 if __name__ == "__main__":
