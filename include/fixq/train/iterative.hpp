@@ -22,7 +22,6 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -83,9 +82,8 @@ class IterativeQuantizer {
   /// The grid chosen for layer i's weights (one format, or one per channel);
   /// empty before the first stage.
   std::vector<Format> grid(std::size_t layer) const {
-    for (const auto& g : grids_)
-      if (g.layer == layer) return g.formats;
-    return {};
+    const auto g = find_grid(layer);
+    return g == grids_.end() ? std::vector<Format>{} : g->formats;
   }
 
  private:
@@ -94,19 +92,20 @@ class IterativeQuantizer {
     std::vector<Format> formats;
   };
 
+  std::vector<Grid>::const_iterator find_grid(std::size_t layer) const {
+    return std::find_if(grids_.begin(), grids_.end(), [&](const Grid& g) { return g.layer == layer; });
+  }
+
   void freeze(Param& p, std::size_t layer, double share) {
     const std::size_t n = p.value.size();
     if (n == 0) return;
     if (p.frozen.size() != n) p.frozen.assign(n, 0);
-    Grid* g = nullptr;
-    for (auto& e : grids_)
-      if (e.layer == layer) g = &e;
-    if (!g) {
+    if (find_grid(layer) == grids_.end()) {
       NDArray<float> copy = p.value;
       grids_.push_back({layer, q_.apply(copy, 0)});
-      g = &grids_.back();
     }
-    const std::size_t channels = g->formats.size();
+    const std::vector<Format>& formats = find_grid(layer)->formats;
+    const std::size_t channels = formats.size();
     const auto target = static_cast<std::size_t>(std::ceil(share * static_cast<double>(n) - 1e-9));
     std::vector<std::size_t> open;
     for (std::size_t k = 0; k < n; ++k)
@@ -122,7 +121,7 @@ class IterativeQuantizer {
     const std::uint64_t seed = derive_seed(seed_, stream_tag, layer, done_);
     for (std::size_t j = 0; j < count; ++j) {
       const std::size_t k = open[j];
-      const Format& f = g->formats[channels == 1 ? 0 : k % channels];
+      const Format& f = formats[channels == 1 ? 0 : k % channels];
       float& w = p.value.data[k];
       quantize_span(&w, &w, 1, QuantSpec{f, q_.round, q_.overflow, seed}, k);
       p.frozen[k] = 1;

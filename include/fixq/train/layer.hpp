@@ -44,6 +44,11 @@ struct Param {
   std::vector<std::uint8_t> frozen = {};
 
   const NDArray<float>& used() const { return quantized.size() ? quantized : value; }
+  /// Puts the frozen elements of `from` (a copy of value) back into `to`.
+  void keep_frozen(std::vector<float>& to, const std::vector<float>& from) const {
+    for (std::size_t e = 0; e < frozen.size(); ++e)
+      if (frozen[e]) to[e] = from[e];
+  }
 };
 
 /// What a layer's forward pass keeps for its backward pass, per chunk.

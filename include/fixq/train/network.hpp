@@ -172,7 +172,7 @@ class Network {
     std::vector<NDArray<float>> out(chunks);
     std::vector<std::optional<Quantizer>> act_q = activation_quantizers(hooks);
     for (auto& q : act_q)
-      if (q && q->round == Round::Stochastic) q->round = Round::NearestEven;
+      if (q) q = q->deterministic();
     const detail::EigenOneThread one;
     detail::for_chunks(chunks, threads > 0 ? threads : fixq::threads(), [&](std::size_t c) {
       NDArray<float> a = detail::rows(x, c * chunk, std::min(chunk, n - c * chunk));
@@ -225,10 +225,9 @@ class Network {
           for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k) {
             Param& p = *ps[k];
             if (p.name != (point == HookPoint::StoredWeights ? "weights" : "bias")) continue;
-            const NDArray<float> before = p.frozen.empty() ? NDArray<float>{} : p.value;
+            const std::vector<float> before = p.frozen.empty() ? std::vector<float>{} : p.value.data;
             q->apply(p.value, derive_seed(key(i, point), k - first_param[i], phase));
-            for (std::size_t e = 0; e < p.frozen.size(); ++e)
-              if (p.frozen[e]) p.value.data[e] = before.data[e];
+            p.keep_frozen(p.value.data, before);
           }
         }
     };
@@ -328,13 +327,13 @@ class Network {
     // masters, deterministically (a stochastic quantizer rounds to nearest here,
     // as evaluation does).
     for (std::size_t i = 0; i < L; ++i) {
-      auto q = hooks(layers_[i].get(), HookPoint::Weights);
-      if (!q) continue;
-      if (q->round == Round::Stochastic) q->round = Round::NearestEven;
+      const auto hooked = hooks(layers_[i].get(), HookPoint::Weights);
+      if (!hooked) continue;
+      const Quantizer q = hooked->deterministic();
       for (std::size_t k = first_param[i]; k < first_param[i + 1]; ++k)
         if (ps[k]->name == "weights") {
           ps[k]->quantized = ps[k]->value;
-          q->apply(ps[k]->quantized, 0);
+          q.apply(ps[k]->quantized, 0);
         }
     }
     caches_.clear();
@@ -355,8 +354,7 @@ class Network {
   void commit_quantized() {
     for (Param* p : params()) {
       if (!p->quantized.size()) continue;
-      for (std::size_t e = 0; e < p->frozen.size(); ++e)
-        if (p->frozen[e]) p->quantized.data[e] = p->value.data[e];
+      p->keep_frozen(p->quantized.data, p->value.data);
       p->value = std::move(p->quantized);
       p->quantized = {};
     }

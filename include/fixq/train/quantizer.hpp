@@ -78,6 +78,13 @@ struct Quantizer {
   Format apply(std::span<float> x, std::uint64_t seed, std::uint64_t first_index = 0) const {
     return apply(x, format_for(x), seed, first_index);
   }
+  /// The same quantizer for evaluation: deterministic, a stochastic one rounding
+  /// to nearest (even) instead.
+  Quantizer deterministic() const {
+    Quantizer q = *this;
+    if (q.round == Round::Stochastic) q.round = Round::NearestEven;
+    return q;
+  }
   /// A parameter tensor on its grid, in place: per tensor, or per channel (the
   /// last axis) when per_channel is set and the rank is 2 or more. Returns the
   /// formats: one, or one per channel.
